@@ -33,6 +33,15 @@ SHORTCUT_TYPES = ('conv', 'maxpool')
 INNER_RG_POSITIONS = ('after_relu', 'before_relu')
 
 
+def build_norm(norm_cfg, channels, postfix=''):
+    """``build_norm_layer`` with a clear error for GN groups that don't fit."""
+    groups = norm_cfg.get('num_groups')
+    if norm_cfg.get('type') == 'GN' and groups and channels % groups:
+        raise ValueError(f'norm_cfg num_groups={groups} must divide the '
+                         f'{channels} channels of every norm layer')
+    return build_norm_layer(norm_cfg, channels, postfix=postfix)
+
+
 def build_rg_norm(channels, rg_groups):
     """The GN of an RG shortcut ``GN(ReLU(x))`` (RGSNet Sec. 3.1)."""
     if channels % rg_groups:
@@ -145,7 +154,7 @@ class ResidualBlock(BaseModule):
             self.inner_rg_norm = build_rg_norm(mid_channels, rg_groups)
 
     def _add_norm(self, norm_cfg, channels, idx):
-        name, norm = build_norm_layer(norm_cfg, channels, postfix=idx)
+        name, norm = build_norm(norm_cfg, channels, postfix=idx)
         self.add_module(name, norm)
         self.norm_names[idx] = name
 
@@ -228,14 +237,14 @@ def build_shortcut(shortcut_type, in_channels, out_channels, stride,
         return nn.Sequential(
             build_conv_layer(conv_cfg, in_channels, out_channels, 1,
                              stride=stride, bias=False),
-            build_norm_layer(norm_cfg, out_channels)[1])
+            build_norm(norm_cfg, out_channels)[1])
     pool = nn.MaxPool2d(3, stride, 1) if stride > 1 else nn.Identity()
     if in_channels == out_channels:
         return pool
     return nn.Sequential(
         pool,
         build_conv_layer(conv_cfg, in_channels, out_channels, 1, bias=False),
-        build_norm_layer(norm_cfg, out_channels)[1])
+        build_norm(norm_cfg, out_channels)[1])
 
 
 def block_roles(style, index, num_blocks, projection, rgs=None,

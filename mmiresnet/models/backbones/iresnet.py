@@ -22,12 +22,13 @@ outputs.
 import math
 
 import torch.nn as nn
-from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmcv.cnn import build_conv_layer
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import register_model
-from .blocks import INNER_RG_POSITIONS, ResidualBlock, build_stage
+from .blocks import (INNER_RG_POSITIONS, ResidualBlock, build_norm,
+                     build_stage)
 
 
 def _check_choice(name, value, allowed):
@@ -65,7 +66,8 @@ class IResNet(BaseModule):
             2 everywhere for iResNet (its stage 1 replaces the stem max-pool)
             and to ``(1, 2, 2, 2)`` with a stem max-pool or the CIFAR stem.
         dilations (Sequence[int], optional): Dilation of each stage.
-        out_indices (Sequence[int]): Stages whose outputs are returned.
+        out_indices (Sequence[int], optional): Stages whose outputs are
+            returned (negative counts from the end); default all stages.
         frozen_stages (int): -1 freezes nothing, 0 the stem, k the stem and
             stages 1..k (no gradient, norms in eval mode).
         conv_cfg (dict, optional): Convolution config.
@@ -119,7 +121,7 @@ class IResNet(BaseModule):
                  num_stages=None,
                  strides=None,
                  dilations=None,
-                 out_indices=(0, 1, 2, 3),
+                 out_indices=None,
                  frozen_stages=-1,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN', requires_grad=True),
@@ -228,7 +230,8 @@ class IResNet(BaseModule):
 
     def _check_out_indices(self, out_indices):
         n = self.num_stages
-        out_indices = tuple(out_indices)
+        out_indices = tuple(range(n)) if out_indices is None \
+            else tuple(out_indices)
         if not out_indices or any(
                 not isinstance(i, int) or not -n <= i < n
                 for i in out_indices):
@@ -249,7 +252,7 @@ class IResNet(BaseModule):
         else:
             self.conv1 = build_conv_layer(conv_cfg, in_channels, stem_channels,
                                           3, stride=1, padding=1, bias=False)
-        self.norm1_name, norm1 = build_norm_layer(
+        self.norm1_name, norm1 = build_norm(
             norm_cfg, stem_channels, postfix=1)
         self.add_module(self.norm1_name, norm1)
         self.relu = nn.ReLU(inplace=True)
