@@ -339,3 +339,39 @@ def test_custom_stage_blocks():
     assert model.stage_blocks == (2, 3) and model.out_channels == [64, 128]
     deep = meta_model(IResNet, stage_blocks=(2, 2, 2, 2))  # depth 50 block
     assert deep.block_type == 'bottleneck'
+
+
+def test_pretrained_missing_file_names_path_and_remedy(tmp_path):
+    path = str(tmp_path / 'nowhere' / 'iresnet18.pth')
+    model = IResNet(depth=18, init_cfg=dict(type='Pretrained',
+                                            checkpoint=path))
+    with pytest.raises(FileNotFoundError) as err:
+        model.init_weights()
+    assert path in str(err.value)
+    assert 'convert_official_checkpoint.py' in str(err.value)
+    assert 'init_cfg=None' in str(err.value)
+
+
+def test_pretrained_refuses_partial_fit_and_loads_truncated(tmp_path):
+    source = IResNet(depth=18)
+    state = source.state_dict()
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': state}, good)
+    # The SSD trunk (3 stages) takes the 4-stage file: layer4 is left over.
+    trunk = IResNet(depth=18, num_stages=3, strides=(2, 2, 1),
+                    init_cfg=dict(type='Pretrained', checkpoint=str(good)))
+    trunk.init_weights()
+    assert torch.equal(trunk.layer3[0].conv1.weight,
+                       source.layer3[0].conv1.weight)
+    broken = dict(state)
+    broken.pop('layer2.0.conv1.weight')
+    broken['layer1.0.conv1.weight'] = torch.zeros(1)
+    bad = tmp_path / 'bad.pth'
+    torch.save(broken, bad)
+    model = IResNet(depth=18, init_cfg=dict(type='Pretrained',
+                                            checkpoint=str(bad)))
+    with pytest.raises(ValueError) as err:
+        model.init_weights()
+    assert 'missing keys' in str(err.value)
+    assert 'layer2.0.conv1.weight' in str(err.value)
+    assert 'layer1.0.conv1.weight: (1,)' in str(err.value)

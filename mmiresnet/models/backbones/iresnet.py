@@ -26,6 +26,7 @@ from mmcv.cnn import build_conv_layer
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint import load_pretrained
 from ...registry import register_model
 from .blocks import (INNER_RG_POSITIONS, ResidualBlock, build_norm,
                      build_stage)
@@ -83,8 +84,13 @@ class IResNet(BaseModule):
             ReLU on the shortcut of each stage's block 1 (y = F(relu x) +
             relu x), which the published weights depend on. False gives the
             paper-exact y = F(relu x) + x.
-        init_cfg (dict | list[dict], optional): Initialisation config; the
-            default is the official one (Kaiming fan-out convs, norms 1/0).
+        init_cfg (dict | list[dict], optional): Initialisation config.
+            None (default) is the official init (Kaiming fan-out convs, norms
+            1/0), i.e. training from scratch. ``dict(type='Pretrained',
+            checkpoint=PATH, prefix=None)`` loads a converted ImageNet
+            checkpoint and, unlike mmengine's own ``Pretrained``, refuses a
+            missing file or any missing / misshapen key instead of silently
+            keeping random weights (keys of stages not built are ignored).
     """
 
     arch_settings = {
@@ -106,6 +112,12 @@ class IResNet(BaseModule):
         'resnet': dict(stem_pool=True, style='resnet', shortcut='conv'),
     }
     default_variant = 'iresnet'
+    # The official initialisation: Kaiming fan-out convs, norms to 1 / 0.
+    default_init_cfg = [
+        dict(type='Kaiming', layer=['Conv2d'], mode='fan_out',
+             nonlinearity='relu'),
+        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+    ]
     expansion = {'basic': 1, 'bottleneck': 4}
     stem_types = ('imagenet', 'cifar')
 
@@ -129,12 +141,9 @@ class IResNet(BaseModule):
                  with_cp=False,
                  zero_init_residual=False,
                  official_relu_shortcut=True,
-                 init_cfg=[
-                     dict(type='Kaiming', layer=['Conv2d'], mode='fan_out',
-                          nonlinearity='relu'),
-                     dict(type='Constant', val=1,
-                          layer=['_BatchNorm', 'GroupNorm'])
-                 ]):
+                 init_cfg=None):
+        if init_cfg is None:
+            init_cfg = self.default_init_cfg
         super().__init__(init_cfg=init_cfg)
         variant = self.default_variant if variant is None else variant
         _check_choice('variant', variant, self.variants)
@@ -280,10 +289,13 @@ class IResNet(BaseModule):
                 param.requires_grad = False
 
     def init_weights(self):
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            load_pretrained(self, cfg['checkpoint'], cfg.get('prefix'))
+            self._is_init = True
+            return
         super().init_weights()
-        pretrained = isinstance(self.init_cfg, dict) and \
-            self.init_cfg.get('type') == 'Pretrained'
-        if self.zero_init_residual and not pretrained:
+        if self.zero_init_residual:
             for block in self.blocks():
                 if block.norm_before_add:
                     nn.init.zeros_(block.last_norm.weight)
