@@ -1,0 +1,381 @@
+"""Tests of tools/data/make_synthetic_det.py and tools/data/make_digits.py.
+
+The generators need only numpy + Pillow (+ scikit-learn for digits); the
+checks that mmdet / mmpretrain read the output are skipped when those
+libraries are not installed.
+"""
+import hashlib
+import importlib.util
+import json
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'_tool_{name}', ROOT / 'tools' / 'data' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+det = _load_tool('make_synthetic_det')
+CLASSES = det.CLASSES
+# Small but varied: 52 images, long side 128 px, 10% empty.
+SMALL = ['--num-train', '40', '--num-val', '12', '--size', '128',
+         '--empty-frac', '0.1']
+TINY = ['--num-train', '3', '--num-val', '2', '--size', '64']
+
+
+def tree_digest(root):
+    """{relative path: sha256} of every file under ``root``."""
+    root = Path(root)
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob('*')) if p.is_file()
+    }
+
+
+def leftovers(out):
+    """Temporary folders of the atomic writer next to ``out``."""
+    out = Path(out)
+    return sorted(p.name for p in out.parent.glob(f'.{out.name}.*'))
+
+
+@pytest.fixture(scope='module')
+def synth(tmp_path_factory):
+    out = tmp_path_factory.mktemp('synth') / 'synthetic'
+    assert det.main([*SMALL, '--out', str(out)]) == 0
+    return out
+
+
+def coco_json(root, split):
+    path = root / 'coco' / 'annotations' / f'instances_{split}.json'
+    return json.loads(path.read_text())
+
+
+def anns_by_image(coco):
+    out = {img['id']: [] for img in coco['images']}
+    for ann in coco['annotations']:
+        out[ann['image_id']].append(ann)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# make_synthetic_det.py
+# ---------------------------------------------------------------------------
+def test_classes_constant_matches_package_module():
+    # The module file itself has no dependencies ...
+    spec = importlib.util.spec_from_file_location(
+        '_constants', ROOT / 'mmiresnet' / 'datasets' / 'synthetic.py')
+    constants = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(constants)
+    assert CLASSES == constants.SYNTHETIC_CLASSES
+    assert len(set(CLASSES)) == len(CLASSES) == 5
+    assert constants.DIGITS_CLASSES == tuple('0123456789')
+    # ... but importing it through the package runs mmiresnet/__init__.py,
+    # which needs the OpenMMLab stack.
+    pytest.importorskip('mmcv')
+    from mmiresnet.datasets import DIGITS_CLASSES, SYNTHETIC_CLASSES
+    assert SYNTHETIC_CLASSES == CLASSES
+    assert DIGITS_CLASSES == constants.DIGITS_CLASSES
+
+
+def test_synthetic_is_deterministic(synth, tmp_path):
+    again = tmp_path / 'again'
+    assert det.main([*SMALL, '--out', str(again)]) == 0
+    ref = tree_digest(synth)
+    assert tree_digest(again) == ref  # json, xml, images, meta: same bytes
+    assert len([k for k in ref if k.endswith('.jpg')]) == 2 * (40 + 12)
+
+    other = tmp_path / 'other'
+    assert det.main([*SMALL, '--seed', '1', '--out', str(other)]) == 0
+    new = tree_digest(other)
+    assert set(new) == set(ref)  # same file names ...
+    for key in ('coco/annotations/instances_train.json',
+                'coco/train/train_000000.jpg',
+                'VOCdevkit/VOC2007/Annotations/val_000000.xml'):
+        assert new[key] != ref[key]  # ... different content
+
+
+def test_coco_annotations_valid(synth):
+    cfg = json.loads((synth / 'meta.json').read_text())['config']
+    shapes = set()
+    for split, count in (('train', 40), ('val', 12)):
+        coco = coco_json(synth, split)
+        assert coco['categories'] == [
+            dict(id=i + 1, name=n, supercategory='shape')
+            for i, n in enumerate(CLASSES)
+        ]
+        assert len(coco['images']) == count
+        assert len({img['id'] for img in coco['images']}) == count
+        assert len({a['id'] for a in coco['annotations']}) == len(
+            coco['annotations'])
+        images = {img['id']: img for img in coco['images']}
+        for img in coco['images']:
+            with Image.open(synth / 'coco' / split / img['file_name']) as im:
+                assert im.size == (img['width'], img['height'])
+                assert im.mode == 'RGB'
+            assert max(img['width'], img['height']) == cfg['size']
+            shapes.add(img['width'] == img['height'])
+        for ann in coco['annotations']:
+            img = images[ann['image_id']]
+            x, y, w, h = ann['bbox']
+            assert all(isinstance(v, int) for v in ann['bbox'])
+            assert x >= 0 and y >= 0 and w >= 2 and h >= 2
+            assert x + w <= img['width'] and y + h <= img['height']
+            assert ann['area'] == w * h
+            assert ann['iscrowd'] == 0
+            assert 1 <= ann['category_id'] <= len(CLASSES)
+    assert False in shapes  # non-square images exist (catches w/h swaps)
+
+
+def test_voc_matches_coco(synth):
+    voc = synth / 'VOCdevkit' / 'VOC2007'
+    for split, voc_set in (('train', 'trainval'), ('val', 'test')):
+        coco = coco_json(synth, split)
+        ids = (voc / 'ImageSets' / 'Main' / f'{voc_set}.txt').read_text()
+        assert ids.split() == [
+            Path(img['file_name']).stem for img in coco['images']
+        ]
+        anns = anns_by_image(coco)
+        for img in coco['images']:
+            stem = Path(img['file_name']).stem
+            # mmdet's XMLDataset hard-codes JPEGImages/<id>.jpg
+            assert (voc / 'JPEGImages' / f'{stem}.jpg').read_bytes() == (
+                synth / 'coco' / split / img['file_name']).read_bytes()
+            root = ET.parse(voc / 'Annotations' / f'{stem}.xml').getroot()
+            size = root.find('size')
+            assert int(size.find('width').text) == img['width']
+            assert int(size.find('height').text) == img['height']
+            assert int(size.find('depth').text) == 3
+            objs = []
+            for obj in root.findall('object'):
+                assert obj.find('difficult').text == '0'
+                assert obj.find('truncated').text in ('0', '1')
+                box = obj.find('bndbox')
+                xmin, ymin, xmax, ymax = (
+                    int(box.find(k).text)
+                    for k in ('xmin', 'ymin', 'xmax', 'ymax'))
+                # 1-based inclusive VOC pixel indices inside the image
+                assert 1 <= xmin <= xmax <= img['width']
+                assert 1 <= ymin <= ymax <= img['height']
+                objs.append((obj.find('name').text, xmin, ymin, xmax, ymax))
+            expected = [(CLASSES[a['category_id'] - 1], a['bbox'][0] + 1,
+                         a['bbox'][1] + 1, a['bbox'][0] + a['bbox'][2],
+                         a['bbox'][1] + a['bbox'][3])
+                        for a in anns[img['id']]]
+            assert objs == expected
+
+
+def test_content_spread(synth):
+    meta = json.loads((synth / 'meta.json').read_text())
+    empty, sides, labels, per_image = 0, [], set(), []
+    for split in ('train', 'val'):
+        coco = coco_json(synth, split)
+        for img_anns in anns_by_image(coco).values():
+            empty += not img_anns
+            per_image.append(len(img_anns))
+            for a in img_anns:
+                sides.append(math.sqrt(a['bbox'][2] * a['bbox'][3]))
+                labels.add(a['category_id'])
+        stats = meta['stats'][split]
+        assert stats['objects'] == len(coco['annotations'])
+        assert stats['images'] == len(coco['images'])
+    assert empty >= 1
+    assert max(per_image) >= 5
+    assert labels == set(range(1, len(CLASSES) + 1))
+    assert min(sides) < 16  # small objects
+    assert max(sides) > 0.4 * 128  # large objects (long side 128)
+    hist = meta['stats']['train']['box_side_histogram']
+    assert sum(hist.values()) == meta['stats']['train']['objects']
+
+
+def test_refuses_other_config_then_force_and_idempotent(tmp_path, capsys):
+    out = tmp_path / 'data' / 'synthetic'
+    assert det.main([*TINY, '--out', str(out)]) == 0
+    before = tree_digest(out)
+    mtime = (out / 'meta.json').stat().st_mtime_ns
+
+    # Same config: up to date, nothing rewritten.
+    capsys.readouterr()
+    assert det.main([*TINY, '--out', str(out)]) == 0
+    assert 'up to date' in capsys.readouterr().out
+    assert (out / 'meta.json').stat().st_mtime_ns == mtime
+
+    # Different config without --force: refused, nothing lost.
+    assert det.main([*TINY, '--seed', '7', '--out', str(out)]) == 2
+    assert 'seed: 0 -> 7' in capsys.readouterr().err
+    assert tree_digest(out) == before
+    assert leftovers(out) == []
+
+    # With --force: replaced.
+    assert det.main([*TINY, '--seed', '7', '--out', str(out), '--force']) == 0
+    assert json.loads((out / 'meta.json').read_text())['config']['seed'] == 7
+    assert tree_digest(out) != before
+    assert leftovers(out) == []
+
+
+def test_refuses_foreign_folder_accepts_empty(tmp_path):
+    foreign = tmp_path / 'foreign'
+    foreign.mkdir()
+    (foreign / 'precious.txt').write_text('keep me')
+    assert det.main([*TINY, '--out', str(foreign)]) == 2
+    assert [p.name for p in foreign.iterdir()] == ['precious.txt']
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    assert det.main([*TINY, '--out', str(empty)]) == 0
+    assert (empty / 'meta.json').is_file()
+
+
+def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
+    out = tmp_path / 'synthetic'
+    real_generate = det.generate
+
+    def failing_generate(root, cfg):
+        real_generate(root, cfg)  # write everything, then fail
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(det, 'generate', failing_generate)
+    with pytest.raises(KeyboardInterrupt):
+        det.main([*TINY, '--out', str(out)])
+    assert not out.exists()
+    assert leftovers(out) == []
+
+    # An interrupted --force run keeps the previous dataset.
+    monkeypatch.setattr(det, 'generate', real_generate)
+    assert det.main([*TINY, '--out', str(out)]) == 0
+    before = tree_digest(out)
+    monkeypatch.setattr(det, 'generate', failing_generate)
+    with pytest.raises(KeyboardInterrupt):
+        det.main([*TINY, '--seed', '3', '--force', '--out', str(out)])
+    assert tree_digest(out) == before
+    assert leftovers(out) == []
+
+
+def test_mmdet_reads_both_layouts(synth):
+    pytest.importorskip('mmdet')
+    from mmdet.datasets import CocoDataset, VOCDataset
+
+    coco_ds = CocoDataset(
+        data_root=str(synth / 'coco'),
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        metainfo=dict(classes=CLASSES),
+        pipeline=[])
+    voc_ds = VOCDataset(
+        data_root=str(synth / 'VOCdevkit'),
+        ann_file='VOC2007/ImageSets/Main/trainval.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        metainfo=dict(classes=CLASSES),
+        pipeline=[])
+    assert len(coco_ds) == len(voc_ds) == 40
+    assert coco_ds.metainfo['classes'] == voc_ds.metainfo['classes'] == CLASSES
+    n_objects = 0
+    for i in range(len(coco_ds)):
+        c, v = coco_ds.get_data_info(i), voc_ds.get_data_info(i)
+        assert Path(c['img_path']).is_file() and Path(v['img_path']).is_file()
+        assert Path(c['img_path']).name == Path(v['img_path']).name
+        assert (c['height'], c['width']) == (v['height'], v['width'])
+        assert [x['bbox_label'] for x in c['instances']] == [
+            x['bbox_label'] for x in v['instances']
+        ]
+        for ci, vi in zip(c['instances'], v['instances']):
+            assert ci['ignore_flag'] == vi['ignore_flag'] == 0
+            # mmdet reads VOC as [xmin-1, ymin-1, xmax-1, ymax-1]: same
+            # top-left, 1 px less on the right/bottom than COCO [x,y,x+w,y+h]
+            # (as with the real PASCAL VOC data).
+            assert vi['bbox'] == [
+                ci['bbox'][0], ci['bbox'][1], ci['bbox'][2] - 1,
+                ci['bbox'][3] - 1
+            ]
+        n_objects += len(c['instances'])
+    assert n_objects == len(coco_json(synth, 'train')['annotations'])
+
+
+# ---------------------------------------------------------------------------
+# make_digits.py
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def digits_tool():
+    pytest.importorskip('sklearn')
+    return _load_tool('make_digits')
+
+
+@pytest.fixture(scope='module')
+def digits(digits_tool, tmp_path_factory):
+    out = tmp_path_factory.mktemp('digits') / 'digits'
+    assert digits_tool.main(['--out', str(out)]) == 0
+    return out
+
+
+def test_digits_layout(digits):
+    from sklearn.datasets import load_digits
+    labels = load_digits().target
+    seen = {}
+    for split in ('train', 'val'):
+        folders = sorted(p.name for p in (digits / split).iterdir())
+        assert folders == [str(i) for i in range(10)]
+        for folder in folders:
+            for png in (digits / split / folder).iterdir():
+                idx = int(png.stem)
+                assert labels[idx] == int(folder)
+                assert idx not in seen  # train and val are disjoint
+                seen[idx] = split
+    assert sorted(seen) == list(range(1797))
+    for cls in range(10):
+        n = int((labels == cls).sum())
+        n_val = sum(1 for i, s in seen.items()
+                    if s == 'val' and labels[i] == cls)
+        assert n_val == round(0.2 * n)  # stratified 80/20
+    meta = json.loads((digits / 'meta.json').read_text())
+    assert meta['stats']['train']['images'] == 1438
+    assert meta['stats']['val']['images'] == 359
+    lines = (digits / 'val.txt').read_text().splitlines()
+    assert len(lines) == 359
+    rel, label = lines[0].rsplit(' ', 1)
+    assert rel.split('/')[0] == label and (digits / 'val' / rel).is_file()
+    with Image.open(sorted((digits / 'train' / label).iterdir())[0]) as im:
+        arr = np.asarray(im)
+    assert arr.shape == (32, 32, 3) and arr.dtype == np.uint8
+    assert arr.max() > 200 and arr.min() < 30  # 0..16 scaled to 0..255
+    assert (arr[..., 0] == arr[..., 1]).all()  # grey in 3 channels
+
+
+def test_digits_idempotent_and_refusal(digits_tool, digits, capsys):
+    before = tree_digest(digits)
+    capsys.readouterr()
+    assert digits_tool.main(['--out', str(digits)]) == 0
+    assert 'up to date' in capsys.readouterr().out
+    assert digits_tool.main(['--out', str(digits), '--seed', '1']) == 2
+    assert 'different config' in capsys.readouterr().err
+    assert tree_digest(digits) == before
+    assert leftovers(digits) == []
+
+
+def test_mmpretrain_reads_digits(digits):
+    pytest.importorskip('mmpretrain')
+    from mmpretrain.datasets import CustomDataset
+
+    ds = CustomDataset(
+        data_root=str(digits), data_prefix='train', with_label=True,
+        pipeline=[])
+    assert len(ds) == 1438
+    assert ds.metainfo['classes'] == tuple(str(i) for i in range(10))
+    for i in range(0, len(ds), 97):
+        info = ds.get_data_info(i)
+        assert int(Path(info['img_path']).parent.name) == info['gt_label']
+    val = CustomDataset(
+        data_root=str(digits), data_prefix='val', ann_file='val.txt',
+        metainfo=dict(classes=tuple(str(i) for i in range(10))),
+        pipeline=[])
+    assert len(val) == 359
+    info = val.get_data_info(0)
+    assert int(Path(info['img_path']).parent.name) == info['gt_label']
