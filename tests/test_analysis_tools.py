@@ -35,11 +35,14 @@ def test_paper_tables_counts_flops(tmp_path):
     out = tmp_path / 'rows.json'
     rows = tool.main(['--tables', '5', '--models', 'iResNet-164 CIFAR-10',
                       '--json', str(out)])
-    (row, ) = rows
+    assert [r[1] for r in rows] == ['iResNet-164 CIFAR-10',
+                                    'iResNet-164 CIFAR-100']
+    row = rows[0]
     # Table 5: 0.26 GFLOPs for 164 layers (conv + fc multiply-adds: 0.25).
     assert row[4] == pytest.approx(0.26, abs=0.015)
     saved = json.loads(out.read_text())
     assert saved[0]['model'] == 'iResNet-164 CIFAR-10'
+    assert saved[0]['gflops'] == row[4]
 
 
 def test_benchmark_backbone_ratio_and_json(tmp_path):

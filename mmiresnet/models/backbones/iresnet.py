@@ -40,7 +40,10 @@ def _check_choice(name, value, allowed):
 
 @register_model
 class IResNet(BaseModule):
-    """iResNet backbone (Duta et al. 2020) and its ablations.
+    """iResNet, ResStage, ResMax, ResNet (Duta et al. 2020, Tables 2, 9, 14).
+
+    iResNet is ResStage (Sec. 3.1) + the improved projection shortcut
+    (Sec. 3.2); the other variants are the paper's ablations.
 
     Args:
         depth (int, optional): One of ``arch_settings`` (18, 34 basic; 50,
@@ -323,7 +326,7 @@ class IResNet(BaseModule):
 
 @register_model
 class IResGroup(IResNet):
-    """iResGroup (Duta et al. 2020, Sec. 3.3, Table 1).
+    """iResGroup (Duta et al. 2020, Sec. 3.3, Tables 1 and 6).
 
     The ResGroup block is a bottleneck whose 3x3 conv is 4x wider than a
     ResNet bottleneck's and grouped, and whose output is half that width
@@ -334,13 +337,13 @@ class IResGroup(IResNet):
             iResGroup uses ``groups // 8, // 4, // 2, groups`` (at least 1)
             in stages 1-4, i.e. 32 channels per group; iResGroupFix uses
             ``groups`` everywhere.
-        **kwargs: As :class:`IResNet` (``variant='resnet'`` gives ResGroup).
+        **kwargs: As :class:`IResNet`.
     """
     arch_settings = {
         depth: IResNet.arch_settings[depth]
         for depth in (50, 101, 152)
     }
-    variants = {k: IResNet.variants[k] for k in ('iresnet', 'resnet')}
+    variants = {'iresnet': IResNet.variants['iresnet']}
     fixed_groups = False
 
     def __init__(self, depth=50, groups=64, **kwargs):
@@ -362,25 +365,37 @@ class IResGroup(IResNet):
 
 @register_model
 class IResGroupFix(IResGroup):
-    """iResGroupFix (Sec. 3.3): ``groups`` (64) in every stage."""
+    """iResGroupFix (Duta et al. 2020, Sec. 3.3, Tables 1 and 6).
+
+    As :class:`IResGroup` with ``groups`` (64) in every stage.
+    """
     fixed_groups = True
 
 
 @register_model
 class ResGroup(IResGroup):
-    """ResGroup baseline: ResGroup widths in a plain ResNet."""
+    """ResGroup baseline (Duta et al. 2020, Tables 1 and 6).
+
+    The ResGroup block in a plain ResNet (stem max-pool, option-B shortcut).
+    """
+    variants = {'resnet': IResNet.variants['resnet']}
     default_variant = 'resnet'
 
 
 @register_model
 class ResGroupFix(IResGroupFix):
-    """ResGroupFix baseline: ResGroupFix widths in a plain ResNet."""
+    """ResGroupFix baseline (Duta et al. 2020, Tables 1 and 6).
+
+    The ResGroupFix block in a plain ResNet (stem max-pool, option-B
+    shortcut).
+    """
+    variants = {'resnet': IResNet.variants['resnet']}
     default_variant = 'resnet'
 
 
 @register_model
 class IResNetCIFAR(IResNet):
-    """iResNet / ResNet for CIFAR (Duta et al. 2020, Tables 12 and 13).
+    """iResNet / ResNet for CIFAR (Duta et al. 2020, Tables 5, 12, 13).
 
     A 3x3, 16-channel stride-1 stem and three bottleneck stages of widths
     16/32/64 (outputs 64/128/256) at strides 1/2/2. A depth ``d`` has
@@ -413,7 +428,7 @@ class IResNetCIFAR(IResNet):
 
 @register_model
 class RGSNet(IResNet):
-    """RGSNet (Zhang et al., BMVC 2019, Sec. 3).
+    """b-, d- and Res-RGSNet (Zhang et al., BMVC 2019, Sec. 3, Table 10).
 
     ``variant``: ``'b'`` (b-RGSNet: ``x' = F(x) + GN(ReLU(x))``), ``'d'``
     (d-RGSNet: plus an inner RG shortcut around the 3x3 conv) or ``'res'``
