@@ -34,7 +34,11 @@ CACHE="${MMIRESNET_CACHE:-$HOME/.cache/mmiresnet}"
 MMCV_VERSION=2.1.0
 MMCV_CUDA="${MMIRESNET_MMCV_CUDA:-auto}"
 MIN_FREE_GB="${MMIRESNET_MIN_FREE_GB:-10}"
-BUILD_TOOLS=("setuptools<82" wheel ninja packaging)
+# mmcv's setup.py, mmengine 0.10.7 and openmim import pkg_resources (removed
+# in setuptools 82); torch also needs setuptools (>=77 for 2.14), so every
+# pip install below repeats this pin to keep pip from upgrading it.
+SETUPTOOLS="setuptools<82"
+BUILD_TOOLS=("$SETUPTOOLS" wheel ninja packaging)
 OPENMMLAB=(mmengine==0.10.7 "mmcv==$MMCV_VERSION" mmdet==3.3.0 mmpretrain==1.2.0)
 # openmim is installed with --no-deps (its openxlab dependency downgrades
 # setuptools/requests); these are the packages it really imports.
@@ -169,7 +173,7 @@ read -r -a torch_reqs <<<"$TORCH_SPEC"
 mapfile -t missing < <(unmet "${torch_reqs[@]}")
 if (( ${#missing[@]} )); then
     # shellcheck disable=SC2086  # TORCH_PIP_ARGS is a list of words
-    pip_install "${torch_reqs[@]}" $TORCH_PIP_ARGS
+    pip_install "${torch_reqs[@]}" "$SETUPTOOLS" $TORCH_PIP_ARGS
 else
     skip "already installed"
 fi
@@ -282,7 +286,7 @@ else
     echo "$KEY" >"$KEY_FILE"
     # mmcv's own runtime dependencies (installed --no-deps above).
     pip_install addict "mmengine==0.10.7" numpy packaging Pillow pyyaml yapf "opencv-python>=3" \
-        "mmcv==$MMCV_VERSION"
+        "mmcv==$MMCV_VERSION" "$SETUPTOOLS"
     mmcv_ok || die "mmcv $MMCV_VERSION was installed but 'import mmcv.ops' fails."
 fi
 done_step
@@ -292,7 +296,7 @@ step openmmlab "${OPENMMLAB[*]}"
 mapfile -t missing < <(unmet "${OPENMMLAB[@]}")
 if (( ${#missing[@]} )); then
     # mmcv==2.1.0 is listed so that pip keeps the installed build.
-    pip_install "${OPENMMLAB[@]}"
+    pip_install "${OPENMMLAB[@]}" "$SETUPTOOLS"
     mmcv_ok || die "installing ${OPENMMLAB[*]} replaced the mmcv build; re-run this script."
 else
     skip "installed"
@@ -303,7 +307,7 @@ done_step
 step openmim "openmim (--no-deps) + ${MIM_DEPS[*]}"
 mapfile -t missing < <(unmet openmim==0.3.9 "${MIM_DEPS[@]}")
 if (( ${#missing[@]} )); then
-    pip_install "${MIM_DEPS[@]}" "setuptools<82"
+    pip_install "${MIM_DEPS[@]}" "$SETUPTOOLS"
     pip_install --no-deps openmim==0.3.9
     "$VENV/bin/mim" --version >/dev/null 2>&1 || die "'mim --version' fails."
 else
@@ -315,7 +319,7 @@ done_step
 step extras "${EXTRAS[*]}"
 mapfile -t missing < <(unmet "${EXTRAS[@]}")
 if (( ${#missing[@]} )); then
-    pip_install "${EXTRAS[@]}" "mmcv==$MMCV_VERSION" "setuptools<82"
+    pip_install "${EXTRAS[@]}" "mmcv==$MMCV_VERSION" "$SETUPTOOLS"
 else
     skip "installed"
 fi
@@ -330,7 +334,7 @@ if [[ "$(cat "$STAMP" 2>/dev/null)" == "$want" ]] \
 else
     # Every dependency is installed by now; --no-deps guarantees no changes.
     pip_install --no-deps --no-build-isolation -e "$ROOT"
-    mapfile -t missing < <(unmet "${OPENMMLAB[@]}" "setuptools<82" pytest scikit-learn matplotlib)
+    mapfile -t missing < <(unmet "${OPENMMLAB[@]}" "$SETUPTOOLS" pytest scikit-learn matplotlib)
     (( ${#missing[@]} == 0 )) || die "unmet requirements: ${missing[*]}"
     echo "$want" >"$STAMP"
 fi
