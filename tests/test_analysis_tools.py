@@ -49,7 +49,7 @@ def test_benchmark_backbone_ratio_and_json(tmp_path):
     pytest.importorskip('mmdet')
     tool = load_tool('benchmark')
     out = tmp_path / 'bench.json'
-    rows = tool.main(['--model', 'iresnet18', '--batch', '1', '--size', '32',
+    rows = tool.main(['--model', 'iresnet18', '--batch', '2', '--size', '32',
                       '--warmup', '1', '--iters', '1', '--repeats', '1',
                       '--json', str(out)])
     labels = {r['model'] for r in rows}
