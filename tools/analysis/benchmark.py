@@ -311,6 +311,8 @@ def main(argv=None):
         args.size = 300 if args.config else 224
     if args.threads:
         torch.set_num_threads(args.threads)
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('benchmark', log_level='WARNING')  # quiet init
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: no CUDA device is available')
     if args.memory_worker is not None:
