@@ -1,1 +1,6 @@
+import importlib.util
 
+# The heads subclass mmdet heads; ``import mmiresnet`` must still work
+# without mmdet (e.g. classification-only installs with mmpretrain).
+if importlib.util.find_spec('mmdet') is not None:
+    from . import ssd_head  # noqa: F401
