@@ -1,0 +1,27 @@
+# Runtime of the mmiresnet classification configs: MMPretrain's
+# `_base_/default_runtime.py` (v1.2.0) plus the plugin import. Kept as a local
+# copy rather than `mmpretrain::_base_/...`: mmengine 0.10.7 resolves every
+# `mmpretrain::` base through pkg_resources (about 0.4 s each and removed in
+# setuptools >= 82).
+custom_imports = dict(imports=['mmiresnet'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=100),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', interval=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='VisualizationHook', enable=False),
+)
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=None, deterministic=False)

@@ -1,0 +1,13 @@
+# RGSNet ImageNet recipe (Zhang et al. 2019, Sec. 4.1): 4 GPUs, batch 128,
+# lr 0.05 (0.1 for 256 by the linear scaling rule), divided by 10 "at every
+# 30 epochs".
+# Left open by the paper, taken from the common setup it cites: SGD momentum
+# 0.9, weight decay 1e-4, 90 epochs in total (so steps at 30 and 60).
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
+param_scheduler = dict(
+    type='MultiStepLR', by_epoch=True, milestones=[30, 60], gamma=0.1)
+train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(base_batch_size=128)

@@ -1,0 +1,2 @@
+_base_ = './rgsnet26-d_2xb64_cifar100.py'
+model = dict(backbone=dict(widen_factor=2), head=dict(in_channels=4096))
