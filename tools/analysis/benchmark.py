@@ -33,7 +33,6 @@ import ast
 import contextlib
 import json
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
@@ -217,6 +216,10 @@ def build_cases(args):
 
 
 def measure_throughput(args, specs):
+    if args.repeats == 0:  # memory only
+        return {(label, mode): dict(model=label, mode=mode, ms_per_iter=None,
+                                    images_per_s=None, peak_mem_mb=None)
+                for label, _, _ in specs for mode in modes(args)}
     cases = [Case(label, build(), kind, args) for label, kind, build in specs]
     results = {}
     for mode in modes(args):
@@ -247,19 +250,29 @@ def modes(args):
     return ('train', 'infer') if args.mode == 'both' else (args.mode, )
 
 
-def rss_mb():
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+def _status_mb(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f'{field} not in /proc/self/status')
 
 
 def memory_worker(args, index):
-    """Run in a subprocess: peak RSS growth of steps of spec ``index``."""
+    """Run in a subprocess: peak RSS growth of steps of spec ``index``.
+
+    The high-water mark is reset (``/proc/self/clear_refs``) after the model
+    is built, so it counts only what the steps allocate; ``ru_maxrss`` would
+    not do, as it keeps the parent's RSS at fork across ``exec``.
+    """
     label, kind, build = build_cases(args)[index]
     case = Case(label, build(), kind, args)
-    before = rss_mb()
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset VmHWM to the current RSS
+    before = _status_mb('VmRSS')
     for _ in range(max(args.iters, 2)):
         case.step(args.mode != 'infer')
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb('VmHWM')
     print(json.dumps(dict(model=label, peak_growth_mb=peak - before)))
 
 
@@ -274,6 +287,10 @@ def measure_cpu_memory(args, argv):
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         out[result['model']] = result['peak_growth_mb']
     return out
+
+
+def fmt(value, digits):
+    return '-' if value is None else f'{value:.{digits}f}'
 
 
 def main(argv=None):
@@ -298,7 +315,8 @@ def main(argv=None):
     parser.add_argument('--compile', action='store_true')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--iters', type=int, default=3)
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='timed repeats per model (0: memory only)')
     parser.add_argument('--memory', action='store_true',
                         help='CPU: also measure peak memory (subprocesses)')
     parser.add_argument('--threads', type=int, default=None,
@@ -337,18 +355,18 @@ def main(argv=None):
     rows = []
     for mode in modes(args):
         a, b = results[(ours, mode)], results[(ref, mode)]
-        a['throughput_ratio'] = a['images_per_s'] / b['images_per_s']
+        ratios = []
+        if a['images_per_s']:
+            a['throughput_ratio'] = a['images_per_s'] / b['images_per_s']
+            ratios.append(f"{a['throughput_ratio']:.3f}x speed")
         if a['peak_mem_mb'] and b['peak_mem_mb']:
             a['memory_ratio'] = a['peak_mem_mb'] / b['peak_mem_mb']
+            ratios.append(f"{a['memory_ratio']:.2f}x memory")
         for r in (a, b):
-            mem = '-' if r['peak_mem_mb'] is None else \
-                f"{r['peak_mem_mb']:.0f}"
-            vs = 'reference' if r is b else \
-                f"{r['throughput_ratio']:.3f}x speed" + (
-                    f", {r['memory_ratio']:.2f}x memory"
-                    if 'memory_ratio' in r else '')
-            print(f"| {r['model']} | {mode} | {r['ms_per_iter']:.1f} | "
-                  f"{r['images_per_s']:.2f} | {mem} | {vs} |")
+            cells = [fmt(r['ms_per_iter'], 1), fmt(r['images_per_s'], 2),
+                     fmt(r['peak_mem_mb'], 0)]
+            vs = 'reference' if r is b else ', '.join(ratios)
+            print(f"| {r['model']} | {mode} | {' | '.join(cells)} | {vs} |")
             rows.append(dict(r, setting=setting))
     if args.json:
         with open(args.json, 'w') as f:
