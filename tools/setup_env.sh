@@ -219,7 +219,7 @@ else
         echo "    cached wheel: $WHEEL"
     else
         echo "    no cached wheel in $WHEEL_DIR: building from source" \
-             "(CUDA ops: $WITH_CUDA; CPU-only takes ~15 min on 2 cores)"
+             "(CUDA ops: $WITH_CUDA; CPU-only took ~23 min on 2 cores)"
         command -v "${CXX:-g++}" >/dev/null || die "no C++ compiler: '${CXX:-g++}' not" \
             "found (needed to build mmcv's ops; Debian/Ubuntu: apt-get install g++)."
         if [[ "$WITH_CUDA" == 1 ]]; then
@@ -263,7 +263,7 @@ else
             if (( SECONDS - last >= 30 )); then
                 last=$SECONDS
                 prog="$(grep -o '^ *\[[0-9]*/[0-9]*\]' "$LOG" | tail -n1 | tr -d ' ' || true)"
-                echo "    mmcv build: ${prog:-preparing} compile steps, $((SECONDS - t0)) s elapsed"
+                echo "    mmcv build: ${prog:+compile step }${prog:-preparing}, $((SECONDS - t0)) s elapsed"
             fi
         done
         if ! wait "$BUILD_PID"; then
