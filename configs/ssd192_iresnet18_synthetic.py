@@ -1,0 +1,140 @@
+# Quickstart: SSD with a truncated iResNet-18 trunk, trained from scratch on
+# the synthetic shapes set, evaluated with CocoMetric. Sized for a 2-core CPU
+# and run by tools/quickstart.sh (see docs/detection.md for its measured time
+# and mAP), which first makes the data with
+#   python tools/data/make_synthetic_det.py --out data/synthetic_quickstart \
+#       --num-train 2000 --num-val 200
+# (COCO layout in data/synthetic_quickstart/coco).
+#
+# Same design as configs/ssd300_iresnet50_coco.py (stem + stages 1-3, stage 3
+# at stride 1, SSDNeck with BN, IRSSDHead, ImageNet normalisation) at the
+# synthetic images' own size, 192x192 instead of 300x300, hence five levels
+# (24/12/6/3/1) and explicit anchor sizes instead of SSD300's six; iResNet-18
+# at half width (32/64/128 channels, C = 128) instead of -50; no pretrained
+# weights; flip-only augmentation, batch 4 and AdamW for fast convergence on
+# a short schedule (4 epochs of 2000 images, ~1900 iterations).
+_base_ = './ssd300_iresnet50_coco.py'
+
+# The class names come from the package (one source of truth with the data
+# tool). Importing here runs at config parsing; `classes` is a plain tuple in
+# the parsed (and dumped) config.
+from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES as classes  # noqa
+
+data_root = 'data/synthetic_quickstart/coco/'
+input_size = 192
+channels = (128, 256, 256, 128, 128)
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='IResNet',
+        depth=18,
+        base_channels=32,  # half width: stages of 32/64/128 channels
+        num_stages=3,
+        strides=(2, 2, 1),
+        out_indices=(2, ),
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        init_cfg=None),  # from scratch, the official (Kaiming) init
+    neck=dict(
+        in_channels=channels[:1],
+        out_channels=channels,
+        level_strides=(2, 2, 2, 1),
+        level_paddings=(1, 1, 1, 0)),
+    bbox_head=dict(
+        in_channels=channels,
+        num_classes=len(classes),
+        anchor_generator=dict(
+            _delete_=True,
+            type='SSDAnchorGenerator',
+            scale_major=False,
+            strides=[8, 16, 32, 64, 192],
+            ratios=[[2], [2, 3], [2, 3], [2], [2]],
+            # shapes are 4 to ~140 px (box side); each level has squares of
+            # min and sqrt(min * max) plus the ratio boxes
+            min_sizes=[12, 26, 54, 96, 140],
+            max_sizes=[26, 54, 96, 140, 192])),
+    test_cfg=dict(max_per_img=100))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=0,  # decoding 4 small JPEGs is cheap; keep both cores
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='CocoDataset',
+        data_root=data_root,
+        metainfo=dict(classes=classes),
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        filter_cfg=dict(filter_empty_gt=True),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='CocoDataset',
+        data_root=data_root,
+        metainfo=dict(classes=classes),
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    type='CocoMetric',
+    ann_file=data_root + 'annotations/instances_val.json',
+    metric='bbox',
+    format_only=False)
+test_evaluator = val_evaluator
+
+max_epochs = 4
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=2)
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=10.))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=50),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        eta_min_ratio=0.02,
+        convert_to_iter_based=True)
+]
+# The lr above is for this batch of 4; no scaling (the COCO config scales
+# for a total batch of 256).
+auto_scale_lr = dict(enable=False, base_batch_size=4)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=2,
+        max_keep_ckpts=1,
+        save_best='coco/bbox_mAP',
+        rule='greater'))
+randomness = dict(seed=0)

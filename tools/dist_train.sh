@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Distributed training with torchrun (torch.distributed.run):
+#
+#   tools/dist_train.sh CONFIG GPUS [tools/train.py options ...]
+#
+# e.g. tools/dist_train.sh configs/ssd300_iresnet50_coco.py 8
+# One process per GPU; each process runs tools/train.py (MMDetection's train
+# script with mmiresnet) with --launcher pytorch. Without CUDA, GPUS CPU
+# processes train with the gloo backend (see tools/train.py).
+# Environment: PYTHON (default: python), NNODES (1), NODE_RANK (0),
+# MASTER_ADDR (127.0.0.1), PORT (29500).
+set -euo pipefail
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 CONFIG GPUS [tools/train.py options ...]" >&2
+    exit 2
+fi
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+PYTHON=${PYTHON:-python}
+TOOLS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+exec "$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$TOOLS_DIR/train.py" \
+    "$CONFIG" \
+    --launcher pytorch "${@:3}"
