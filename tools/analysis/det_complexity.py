@@ -1,0 +1,168 @@
+#!/usr/bin/env python
+"""Parameters and FLOPs of the detection configs, as a Markdown table.
+
+FLOPs come from mmengine's ``get_model_complexity_info``, called the way
+MMDetection's own ``tools/analysis_tools/get_flops.py`` calls it: the model
+in eval mode, ``forward`` in ``'tensor'`` mode (backbone, neck and heads;
+for Faster R-CNN including the RPN proposals and the RoI head on them, no
+final NMS), one image. mmengine counts one multiply-add as one FLOP, as the
+iResNet paper's GFLOPs do (ResNet-50: paper 4.14, conv+fc multiply-adds
+4.09); operators it does not support (e.g. NMS) are skipped. For the SSD300
+configs the paper's figures are 1.2-3.5% above this count (it presumably
+also counts BN, ReLU and pooling); the parameter counts match exactly.
+Inputs: 300x300 for SSD300, 192x192 for the quickstart SSD and 1344x800 for
+Faster R-CNN (1333x800 padded to a multiple of 32, as mmdet's 1x pipeline
+gives for a 4:3 COCO image; VOC configs resize to 1000x600, but the table
+uses one size for comparability).
+
+Configs with the same model (e.g. a backbone's 1x COCO and 5e COCO configs)
+are measured once. Run from the repository root::
+
+    python tools/analysis/det_complexity.py [--configs PATTERN ...]
+        [--frcnn-size 1344 800] [--out docs/det_complexity.md]
+"""
+import argparse
+import fnmatch
+import glob
+import os.path as osp
+import sys
+import time
+from functools import partial
+
+import torch
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+# iResNet paper Table 7 (SSD300, COCO val2017): params (M), GFLOPs, AP,
+# AP50, AP75.
+TABLE7 = {
+    'resnet50': (22.89, 20.92, 26.20, 43.97, 26.96),
+    'iresnet50': (22.89, 20.99, 27.74, 45.85, 28.51),
+    'iresgroupfix50': (21.13, 18.61, 28.90, 47.44, 29.99),
+    'iresgroup50': (22.66, 21.62, 29.56, 48.38, 30.87),
+    'resnet101': (41.89, 48.45, 29.58, 47.69, 30.80),
+    'iresnet101': (41.89, 48.49, 30.92, 49.50, 32.29),
+    'iresgroupfix101': (41.55, 48.25, 31.64, 50.70, 33.28),
+    'iresgroup101': (45.58, 54.87, 32.81, 51.78, 34.55),
+}
+# RGSNet paper Table 6 (COCO, 5 epochs: mAP[.5:.95]) and Table 7 (VOC 2007,
+# 10 epochs: mAP@0.5); mmdet's faster-rcnn_r50_fpn_1x_coco: 37.4 AP.
+RGSNET_TABLES = {
+    ('resnet50', '5e_coco'): 'AP 31.5 (RGSNet T6)',
+    ('rgsnet50-b', '5e_coco'): 'AP 32.8 (RGSNet T6)',
+    ('rgsnet50-res', '5e_coco'): 'AP 33.4 (RGSNet T6)',
+    ('resnet50', '10e_voc07'): 'mAP50 73.89 (RGSNet T7)',
+    ('rgsnet50-b', '10e_voc07'): 'mAP50 74.20 (RGSNet T7)',
+    ('rgsnet50-res', '10e_voc07'): 'mAP50 74.59 (RGSNet T7)',
+    ('resnet50', '1x_coco'): 'AP 37.4 (mmdet model zoo)',
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--configs', nargs='+',
+                        default=['ssd*.py', 'faster-rcnn_*.py'],
+                        help='file name patterns under configs/')
+    parser.add_argument('--frcnn-size', type=int, nargs=2,
+                        default=(1344, 800), metavar=('W', 'H'))
+    parser.add_argument('--out', help='also write the table to this file')
+    return parser.parse_args(argv)
+
+
+def input_size(name, cfg, frcnn_size):
+    if cfg.model.type == 'FasterRCNN':
+        return tuple(frcnn_size)
+    if name.startswith('ssd300'):
+        return (300, 300)
+    # other SSDs: the Resize of their test pipeline
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize':
+            return tuple(step['scale'])
+    raise ValueError(f'{name}: no input size')
+
+
+def complexity(cfg, size):
+    """(parameters, FLOPs) of ``cfg.model`` on one ``size`` (W, H) image."""
+    from mmengine.analysis import get_model_complexity_info
+    from mmdet.registry import MODELS
+    from mmdet.structures import DetDataSample
+
+    model = MODELS.build(cfg.model)
+    model.eval()
+    w, h = size
+    sample = DetDataSample(
+        metainfo=dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+                      batch_input_shape=(h, w), scale_factor=(1., 1.)))
+    inputs = torch.zeros(1, 3, h, w)
+    model.forward = partial(model.forward, data_samples=[sample],
+                            mode='tensor')
+    with torch.no_grad():
+        out = get_model_complexity_info(
+            model, None, inputs=(inputs, ), show_table=False,
+            show_arch=False)
+    params = sum(p.numel() for p in model.parameters())
+    return params, out['flops']
+
+
+def paper_columns(name):
+    stem = name[:-3]
+    if stem.startswith('ssd300_'):
+        arch, data = stem[len('ssd300_'):].rsplit('_', 1)
+        if data == 'coco' and arch in TABLE7:
+            p, g, ap, ap50, ap75 = TABLE7[arch]
+            return f'{p:.2f}', f'{g:.2f}', f'AP {ap:.2f} / {ap50:.2f} / ' \
+                f'{ap75:.2f}'
+        if arch in TABLE7:
+            return f'({TABLE7[arch][0]:.2f} w. COCO head)', '', ''
+        return '', '', ''
+    if stem.startswith('faster-rcnn_'):
+        arch, schedule = stem[len('faster-rcnn_'):].split('_fpn_')
+        return '', '', RGSNET_TABLES.get((arch, schedule), '')
+    return '', '', ''
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    sys.path.insert(0, REPO_ROOT)
+    from mmengine.config import Config
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+
+    import mmiresnet  # noqa: F401
+    init_default_scope('mmdet')
+    MMLogger.get_instance('mmengine', log_level='ERROR')
+    names = sorted({
+        osp.basename(p)
+        for p in glob.glob(osp.join(REPO_ROOT, 'configs', '*.py'))
+        if any(fnmatch.fnmatch(osp.basename(p), pat) for pat in args.configs)
+    })
+    cache = {}
+    rows = []
+    for name in names:
+        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
+        size = input_size(name, cfg, args.frcnn_size)
+        key = (Config(dict(model=cfg.model)).pretty_text, size)
+        start = time.perf_counter()
+        if key not in cache:
+            cache[key] = complexity(cfg, size)
+        params, flops = cache[key]
+        seconds = time.perf_counter() - start
+        paper_p, paper_g, paper_ap = paper_columns(name)
+        rows.append((name, f'{size[0]}x{size[1]}', f'{params / 1e6:.2f}',
+                     f'{flops / 1e9:.2f}', paper_p, paper_g, paper_ap))
+        print(f'{name}: {params / 1e6:.2f}M params, {flops / 1e9:.2f} '
+              f'GFLOPs ({seconds:.0f} s)', file=sys.stderr, flush=True)
+    header = ('config', 'input', 'params (M)', 'GFLOPs', 'paper params (M)',
+              'paper GFLOPs', 'paper result')
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    table = '\n'.join(lines)
+    print(table)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(table + '\n')
+
+
+if __name__ == '__main__':
+    main()
