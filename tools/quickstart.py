@@ -198,9 +198,11 @@ def draw_detections(checkpoint, out_file, num_images, score_thr, extra_cfg):
             dashed_rectangle(draw, box, (255, 255, 255))
         pred = result.pred_instances
         keep = pred.scores >= score_thr
-        for box, label, score in zip(pred.bboxes[keep].tolist(),
-                                     pred.labels[keep].tolist(),
-                                     pred.scores[keep].tolist()):
+        # lowest score first, so that the best boxes and labels end on top
+        drawn = sorted(zip(pred.bboxes[keep].tolist(),
+                           pred.labels[keep].tolist(),
+                           pred.scores[keep].tolist()), key=lambda d: d[2])
+        for box, label, score in drawn:
             colour = palette[label % len(palette)]
             box = [v * scale for v in box]
             draw.rectangle(box, outline=colour, width=2)
