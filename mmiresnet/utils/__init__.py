@@ -1,0 +1,1 @@
+"""Helpers shared by the tools and tests (import the submodules directly)."""
