@@ -1,19 +1,31 @@
-"""Classification end to end: a real-data training run, resuming, and the
-checkpoint paths official weights -> classifier -> detection backbone."""
+"""Classification end to end: a real-data training run through
+tools/train.py, distributed training and testing through
+tools/dist_train.sh / tools/dist_test.sh (2 CPU processes, gloo), resuming,
+and the checkpoint paths official weights -> classifier -> detection
+backbone (tools/convert_official_checkpoint.py, tools/cls_to_det_checkpoint.py,
+run as commands)."""
 import copy
-import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import mmengine
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmengine.runner import Runner
 
+from mmiresnet.datasets.digits import make_digits
 from mmiresnet.models.backbones import IResNet
+from mmiresnet.utils.launch import cfg_options_of
 from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
                               OfficialNet)
 
 REPO = Path(__file__).resolve().parents[1]
+TOOLS = REPO / 'tools'
 DIGITS_CONFIG = str(REPO / 'configs' / 'iresnet29_digits.py')
 # Short digits schedule: 1 warm-up epoch + cosine; ~10 s an epoch on one
 # busy CPU core. The full config (15 epochs) reaches ~98%.
@@ -21,12 +33,39 @@ EPOCHS = 6
 MIN_ACCURACY = 90.0
 
 
-def load_tool(rel_path):
-    name = '_tool_' + Path(rel_path).stem
-    spec = importlib.util.spec_from_file_location(name, REPO / rel_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run(cmd, env=None, timeout=900):
+    """Run a command from the repository root with one OpenMP thread."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', **(env or {}))
+    proc = subprocess.run([str(c) for c in cmd], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, (
+        f'{" ".join(map(str, cmd))} failed ({proc.returncode}):\n'
+        f'{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}')
+    return proc
+
+
+def run_tool(name, *args):
+    """``python tools/<name> ARGS``; the finished process (any exit)."""
+    return subprocess.run(
+        [sys.executable, str(TOOLS / name), *map(str, args)], cwd=REPO,
+        env=dict(os.environ, OMP_NUM_THREADS='1'), capture_output=True,
+        text=True, timeout=300)
+
+
+def val_accuracies(work_dir):
+    """{epoch: val top-1} from the run's scalars (mmengine's json log)."""
+    logs = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))
+    assert logs, f'no scalars.json under {work_dir}'
+    result = {}
+    for line in logs[-1].read_text().splitlines():
+        record = json.loads(line)
+        if 'accuracy/top1' in record:
+            result[record['step']] = record['accuracy/top1']
+    return result
+
+
+def last_log(work_dir):
+    return sorted(Path(work_dir).glob('*/*.log'))[-1].read_text()
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -39,12 +78,12 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-# -- digits: real data, real Runner ------------------------------------------
+# -- digits: real data, the library's own scripts ------------------------------
 @pytest.fixture(scope='module')
 def digits_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('data') / 'digits'
-    assert load_tool('tools/data/make_digits.py').main(
-        ['--out', str(root)]) == 0
+    built, stats = make_digits(root)
+    assert built and stats['train']['images'] == 1438
     return root
 
 
@@ -62,28 +101,31 @@ def digits_options(root, epochs=EPOCHS):
 
 @pytest.fixture(scope='module')
 def digits_run(digits_root, tmp_path_factory):
-    """Train iResNet-29 on the digits through tools/train_cls.py."""
+    """Train iResNet-29 on the digits through tools/train.py."""
     work_dir = tmp_path_factory.mktemp('digits_work')
-    train = load_tool('tools/train_cls.py')
-    runner = train.main([DIGITS_CONFIG, '--work-dir', str(work_dir),
-                         '--cfg-options'] + digits_options(digits_root))
-    return runner, work_dir
+    run([sys.executable, TOOLS / 'train.py', DIGITS_CONFIG, '--work-dir',
+         work_dir, '--cfg-options', *digits_options(digits_root)])
+    return work_dir
 
 
 @pytest.mark.slow
 def test_digits_training_reaches_90_percent(digits_run, digits_root):
-    runner, work_dir = digits_run
-    assert runner.epoch == EPOCHS
-    val = runner.message_hub.get_scalar('val/accuracy/top1').current()
+    work_dir = digits_run
+    log = last_log(work_dir)
+    # MMPretrain's train script ran (its dataloader defaults), not mmdet's
+    assert "collate_fn=dict(type='default_collate')" in log
+    accuracies = val_accuracies(work_dir)
+    assert sorted(accuracies) == list(range(1, EPOCHS + 1))
+    val = accuracies[EPOCHS]
     print(f'digits: iResNet-29 val top-1 {val:.2f}% after {EPOCHS} epochs')
     assert val >= MIN_ACCURACY, f'val top-1 {val:.2f}% after {EPOCHS} epochs'
-    # The written checkpoint gives the same accuracy through test_cls.py.
-    test = load_tool('tools/test_cls.py')
-    metrics = test.main([
-        DIGITS_CONFIG, str(work_dir / f'epoch_{EPOCHS}.pth'), '--work-dir',
-        str(work_dir / 'test'), '--cfg-options',
-        f'test_dataloader.dataset.data_root={digits_root}'
-    ])
+    # The written checkpoint gives the same accuracy through tools/test.py.
+    out = work_dir / 'test' / 'metrics.pkl'
+    run([sys.executable, TOOLS / 'test.py', DIGITS_CONFIG,
+         work_dir / f'epoch_{EPOCHS}.pth', '--work-dir', work_dir / 'test',
+         '--out', out, '--out-item', 'metrics', '--cfg-options',
+         f'test_dataloader.dataset.data_root={digits_root}'])
+    metrics = mmengine.load(out)
     assert metrics['accuracy/top1'] == pytest.approx(val)
 
 
@@ -104,7 +146,7 @@ class RecordResumedState(Hook):
 @pytest.mark.slow
 def test_runner_checkpoint_resumes_weights_only(digits_run, digits_root,
                                                 tmp_path):
-    runner, work_dir = digits_run
+    work_dir = digits_run
     ckpt_path = work_dir / f'epoch_{EPOCHS - 1}.pth'
     # torch >= 2.6 loads weights-only by default; the file holds
     # mmengine/numpy globals that only mmiresnet.compat's allow-list admits.
@@ -121,13 +163,16 @@ def test_runner_checkpoint_resumes_weights_only(digits_run, digits_root,
     ckpt = torch.load(ckpt_path, map_location='cpu')  # default weights_only
     assert ckpt['meta']['epoch'] == EPOCHS - 1
 
-    train = load_tool('tools/train_cls.py')
-    args = train.parse_args([
-        DIGITS_CONFIG, '--work-dir', str(tmp_path), '--resume',
-        str(ckpt_path), '--cfg-options'
-    ] + digits_options(digits_root))
-    cfg = train.merge_args(Config.fromfile(args.config), args)
-    resumed = train.build_runner(cfg)
+    # What MMPretrain's train.py does for ``--resume CKPT``.
+    cfg = Config.fromfile(DIGITS_CONFIG)
+    cfg.merge_from_dict(
+        cfg_options_of(['--cfg-options', *digits_options(digits_root)]))
+    cfg.work_dir = str(tmp_path)
+    cfg.resume = True
+    cfg.load_from = str(ckpt_path)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].num_workers = 0
+    resumed = Runner.from_cfg(cfg)
     probe = RecordResumedState()
     resumed.register_hook(probe, priority='LOWEST')
     resumed.train()
@@ -146,6 +191,65 @@ def test_runner_checkpoint_resumes_weights_only(digits_run, digits_root,
     assert probe.lr == pytest.approx(
         ckpt['optimizer']['param_groups'][0]['lr'])
     assert resumed.epoch == EPOCHS  # then trained the last epoch
+
+
+# -- distributed: tools/dist_train.sh / tools/dist_test.sh on 2 CPU processes --
+DIST_EPOCHS = 2
+DIST_TRAIN_IMAGES = 256  # 2 steps an epoch: 2 processes x batch 64
+DIST_VAL_IMAGES = 64
+
+
+@pytest.fixture(scope='module')
+def dist_run(digits_root, tmp_path_factory):
+    """``tools/dist_train.sh configs/iresnet29_digits.py 2`` on a subset."""
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU (gloo) path')
+    work_dir = tmp_path_factory.mktemp('digits_dist')
+    options = digits_options(digits_root, DIST_EPOCHS) + [
+        f'train_dataloader.dataset.indices={DIST_TRAIN_IMAGES}',
+        f'val_dataloader.dataset.indices={DIST_VAL_IMAGES}',
+        f'test_dataloader.dataset.indices={DIST_VAL_IMAGES}',
+        'default_hooks.logger.interval=1',
+    ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.append(f'{loader}.num_workers=0')
+    run(['bash', TOOLS / 'dist_train.sh', DIGITS_CONFIG, '2', '--work-dir',
+         work_dir, '--cfg-options', *options],
+        env=dict(PYTHON=sys.executable, PORT='29541'))
+    return work_dir, options
+
+
+DIST_LINES = ('Distributed launcher: pytorch', 'Distributed training: True',
+              'GPU number: 2', "dist_cfg: {'backend': 'gloo'}")
+
+
+def test_dist_train_two_cpu_processes(dist_run):
+    work_dir, _ = dist_run
+    assert (work_dir / f'epoch_{DIST_EPOCHS}.pth').is_file()
+    log = last_log(work_dir)
+    for line in DIST_LINES:
+        assert line in log, line
+    assert f'Epoch(train) [{DIST_EPOCHS}][2/2]' in log
+    assert sorted(val_accuracies(work_dir)) == [1, 2]
+
+
+def test_dist_test_two_cpu_processes(dist_run, tmp_path):
+    """``tools/dist_test.sh CONFIG CHECKPOINT 2`` gives the validation's
+    accuracy of the same checkpoint on the same images."""
+    train_dir, options = dist_run
+    out = tmp_path / 'metrics.pkl'
+    run(['bash', TOOLS / 'dist_test.sh', DIGITS_CONFIG,
+         train_dir / f'epoch_{DIST_EPOCHS}.pth', '2', '--work-dir', tmp_path,
+         '--out', out, '--out-item', 'metrics', '--cfg-options', *options],
+        env=dict(PYTHON=sys.executable, PORT='29542'))
+    log = last_log(tmp_path)
+    for line in DIST_LINES:
+        assert line in log, line
+    # 64 images, 2 processes x batch 128: one step each
+    assert 'Epoch(test) [1/1]' in log
+    metrics = mmengine.load(out)
+    assert metrics['accuracy/top1'] == pytest.approx(
+        val_accuracies(train_dir)[DIST_EPOCHS])
 
 
 # -- official -> classifier -> detection backbone ------------------------------
@@ -186,9 +290,22 @@ def official_files(tmp_path_factory):
     return files
 
 
+def tool(name, *args):
+    """Run ``tools/<name>``; its failure re-raised here as ``SystemExit``
+    with the tool's error output as the code."""
+    proc = run_tool(name, *args)
+    if proc.returncode:
+        raise SystemExit(proc.stderr.strip() or proc.returncode)
+    return proc.stdout
+
+
 def convert(src, arch, *extra):
-    return load_tool('tools/convert_official_checkpoint.py').main(
-        [str(src), '--arch', arch] + [str(e) for e in extra])
+    return tool('convert_official_checkpoint.py', src, '--arch', arch,
+                *extra)
+
+
+def cls_to_det(*args):
+    return tool('cls_to_det_checkpoint.py', *args)
 
 
 @pytest.mark.parametrize('arch', sorted(OFFICIAL))
@@ -234,9 +351,8 @@ def test_classifier_to_ssd_trunk_loads_completely(official_files, tmp_path):
     full = tmp_path / 'epoch_90.pth'
     runner_style_checkpoint(classifier, full)
     out = tmp_path / 'trunk.pth'
-    load_tool('tools/cls_to_det_checkpoint.py').main(
-        [str(full), '--arch', 'iresnet50', '--num-stages', '3', '--out',
-         str(out)])
+    cls_to_det(full, '--arch', 'iresnet50', '--num-stages', '3', '--out',
+               out)
     trunk = IResNet(depth=50, num_stages=3, strides=(2, 2, 1),
                     out_indices=(2, ),
                     init_cfg=dict(type='Pretrained', checkpoint=str(out)))
@@ -288,9 +404,8 @@ def test_cls_to_det_names_bad_keys(official18, tmp_path):
     src = tmp_path / 'cls.pth'
     torch.save({'state_dict': classifier}, src)
     with pytest.raises(SystemExit) as err:
-        load_tool('tools/cls_to_det_checkpoint.py').main(
-            [str(src), '--arch', 'iresnet18', '--num-stages', '3', '--out',
-             str(tmp_path / 'out.pth')])
+        cls_to_det(src, '--arch', 'iresnet18', '--num-stages', '3',
+                   '--out', tmp_path / 'out.pth')
     message = str(err.value.code)
     assert 'layer1.0.bn1.weight' in message
     assert 'layer2.0.bn1.bias: (7,) != expected (128,)' in message
@@ -304,9 +419,8 @@ def test_det_trunk_refused_by_the_wrong_backbone(official18, tmp_path):
                                for k, v in official18.items()
                                if not k.startswith('fc.')}}, src)
     out = tmp_path / 'trunk18.pth'
-    load_tool('tools/cls_to_det_checkpoint.py').main(
-        [str(src), '--arch', 'iresnet18', '--num-stages', '3', '--out',
-         str(out)])
+    cls_to_det(src, '--arch', 'iresnet18', '--num-stages', '3', '--out',
+               out)
     wrong = IResNet(depth=34, num_stages=3, strides=(2, 2, 1),
                     init_cfg=dict(type='Pretrained', checkpoint=str(out)))
     with pytest.raises(ValueError, match=r'missing keys[\s\S]*layer1\.2\.'):
@@ -323,16 +437,14 @@ def test_outputs_never_overwritten_without_force(official18, tmp_path):
         path.write_bytes(original)
     with pytest.raises(SystemExit, match='exists; pass --force'):
         convert(src, 'iresnet18', '--out-cls', out_cls)
-    cls_to_det = load_tool('tools/cls_to_det_checkpoint.py')
     with pytest.raises(SystemExit, match='exists; pass --force'):
-        cls_to_det.main([str(src), '--arch', 'iresnet18', '--out',
-                         str(out_trunk)])
+        cls_to_det(src, '--arch', 'iresnet18', '--out', out_trunk)
     assert out_cls.read_bytes() == original
     assert out_trunk.read_bytes() == original
     # With --force both are replaced by loadable files.
     convert(src, 'iresnet18', '--out-cls', out_cls, '--force')
-    cls_to_det.main([str(out_cls), '--arch', 'iresnet18', '--out',
-                     str(out_trunk), '--force'])
+    cls_to_det(out_cls, '--arch', 'iresnet18', '--out', out_trunk,
+               '--force')
     for path in (out_cls, out_trunk):
         assert isinstance(torch.load(path, weights_only=True)['state_dict'],
                           dict)

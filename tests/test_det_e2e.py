@@ -1,6 +1,6 @@
 """Detection end to end through MMDetection's runners, on synthetic data.
 
-A tiny synthetic set (tools/data/make_synthetic_det.py, COCO and VOC
+A tiny synthetic set (:mod:`mmiresnet.datasets.synthetic`, COCO and VOC
 layouts) is generated once into a temporary folder. Then:
 
 * SSD (the quickstart config, iResNet-18 trunk) on the COCO layout through
@@ -11,13 +11,14 @@ layouts) is generated once into a temporary folder. Then:
   ``VOCMetric``, the same way;
 * ``mim train mmdet configs/ssd300_iresnet50_coco.py`` (the users' entry
   point, from scratch, pointed at the synthetic data) runs to completion in
-  a subprocess, as does ``tools/dist_train.sh`` with 2 CPU processes (gloo);
+  a subprocess, as do ``tools/dist_train.sh`` and ``tools/dist_test.sh``
+  with 2 CPU processes (gloo);
 * a config outside the repository inherits ours by absolute path;
 * a missing dataset or pretrained file fails with an error naming the path.
 """
-import importlib.util
 import os
 import os.path as osp
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,8 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmdet.registry import DATASETS, MODELS  # noqa: E402
 
-from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES  # noqa: E402
+from mmiresnet.datasets.synthetic import (SYNTHETIC_CLASSES,  # noqa: E402
+                                          make_synthetic)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs'
@@ -43,20 +45,13 @@ BIN = Path(PYTHON).parent
 CLASSES_OPT = '(' + ','.join(SYNTHETIC_CLASSES) + ')'
 
 
-def _load_tool(path):
-    spec = importlib.util.spec_from_file_location('_make_synthetic_det', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     """8 train / 4 val images, long side 96 px, in both layouts."""
-    tool = _load_tool(ROOT / 'tools' / 'data' / 'make_synthetic_det.py')
     out = tmp_path_factory.mktemp('det_data') / 'synthetic'
-    assert tool.main(['--out', str(out), '--num-train', '8', '--num-val',
-                      '4', '--size', '96', '--seed', '3']) == 0
+    built, stats = make_synthetic(out, num_train=8, num_val=4, size=96,
+                                  seed=3)
+    assert built and stats['train']['images'] == 8
     return out
 
 
@@ -218,7 +213,8 @@ def synthetic_coco_options(data, batch_size=2):
         'default_hooks.logger.interval=1',
     ]
     for loader, split in (('train_dataloader', 'train'),
-                          ('val_dataloader', 'val')):
+                          ('val_dataloader', 'val'),
+                          ('test_dataloader', 'val')):
         opts += [
             f'{loader}.batch_size={batch_size}',
             f'{loader}.num_workers=0',
@@ -228,8 +224,17 @@ def synthetic_coco_options(data, batch_size=2):
             f'{loader}.dataset.data_prefix.img={split}/',
             f'{loader}.dataset.metainfo.classes={CLASSES_OPT}',
         ]
-    opts.append(f'val_evaluator.ann_file={root}annotations/instances_val.json')
+    for evaluator in ('val_evaluator', 'test_evaluator'):
+        opts.append(
+            f'{evaluator}.ann_file={root}annotations/instances_val.json')
     return opts
+
+
+def coco_map(log):
+    """The last ``coco/bbox_mAP`` value printed in an mmengine log."""
+    values = re.findall(r'coco/bbox_mAP: (\d+\.\d+)', log)
+    assert values, 'no coco/bbox_mAP in the log'
+    return float(values[-1])
 
 
 @pytest.mark.skipif(shutil.which('mim', path=str(BIN)) is None,
@@ -245,17 +250,23 @@ def test_mim_train_users_entry_point(data, tmp_path):
     assert logs and 'coco/bbox_mAP' in logs[0].read_text()
 
 
-def test_dist_train_two_cpu_processes(data, tmp_path):
+@pytest.fixture(scope='module')
+def dist_run(data, tmp_path_factory):
     """``tools/dist_train.sh CONFIG 2`` without CUDA: gloo, 2 processes."""
     if torch.cuda.is_available():
         pytest.skip('checks the CPU (gloo) path')
-    work_dir = tmp_path / 'dist'
+    work_dir = tmp_path_factory.mktemp('dist')
     env = dict(os.environ, PYTHON=PYTHON, PORT='29533')
     opts = synthetic_coco_options(data)
     # the quickstart model (cheap); its anchors and 5 classes are already set
     proc = run(['bash', 'tools/dist_train.sh',
                 'configs/ssd192_iresnet18_synthetic.py', '2', '--work-dir',
                 str(work_dir), '--cfg-options', *opts[1:]], env=env)
+    return work_dir, opts, proc
+
+
+def test_dist_train_two_cpu_processes(dist_run):
+    work_dir, _, proc = dist_run
     assert (work_dir / 'epoch_1.pth').is_file()
     log = next(work_dir.glob('*/*.log')).read_text()
     # mmengine's runtime-environment report ("GPU number" = world size)
@@ -265,6 +276,25 @@ def test_dist_train_two_cpu_processes(data, tmp_path):
         assert line in log, line
     assert 'Epoch(train) [1][2/2]' in log  # 8 images / (2 x 2) per step
     assert proc.returncode == 0
+
+
+def test_dist_test_two_cpu_processes(dist_run, tmp_path):
+    """``tools/dist_test.sh CONFIG CHECKPOINT 2`` gives the validation's
+    mAP of the same checkpoint on the same images."""
+    train_dir, opts, _ = dist_run
+    work_dir = tmp_path / 'test'
+    env = dict(os.environ, PYTHON=PYTHON, PORT='29534')
+    run(['bash', 'tools/dist_test.sh',
+         'configs/ssd192_iresnet18_synthetic.py',
+         str(train_dir / 'epoch_1.pth'), '2', '--work-dir', str(work_dir),
+         '--cfg-options', *opts[1:]], env=env)
+    log = next(work_dir.glob('*/*.log')).read_text()
+    for line in ('Distributed training: True', 'GPU number: 2',
+                 "dist_cfg: {'backend': 'gloo'}"):
+        assert line in log, line
+    assert 'Epoch(test) [1/1]' in log  # 4 val images / (2 x 2) per step
+    val_log = next(train_dir.glob('*/*.log')).read_text()
+    assert coco_map(log) == coco_map(val_log)
 
 
 def test_config_inherits_ours_by_absolute_path(tmp_path):

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Distributed training with torchrun (torch.distributed.run):
+# Distributed training with torchrun (python -m torch.distributed.run), as
+# MMDetection's / MMPretrain's tools/dist_train.sh:
 #
 #   tools/dist_train.sh CONFIG GPUS [tools/train.py options ...]
 #
 # e.g. tools/dist_train.sh configs/ssd300_iresnet50_coco.py 8
-# One process per GPU; each process runs tools/train.py (MMDetection's train
-# script with mmiresnet) with --launcher pytorch. Without CUDA, GPUS CPU
-# processes train with the gloo backend (see tools/train.py).
-# Environment: PYTHON (default: python), NNODES (1), NODE_RANK (0),
-# MASTER_ADDR (127.0.0.1), PORT (29500).
+#      tools/dist_train.sh configs/iresnet50_8xb32_in1k.py 8 --amp
+# GPUS processes on this node, each running tools/train.py CONFIG
+# --launcher pytorch (detection or classification, by the config's
+# default_scope). Without CUDA the processes run on the CPU with gloo.
+# Environment: NNODES (1), NODE_RANK (0), MASTER_ADDR (127.0.0.1),
+# PORT (29500), PYTHON (python). Several nodes: run it on every node with the
+# same NNODES, MASTER_ADDR and PORT and NODE_RANK=0..NNODES-1.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then

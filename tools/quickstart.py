@@ -4,8 +4,9 @@
 Steps (each printed with its time):
 
 1. make the synthetic detection set (2000 train / 200 val images) in
-   ``data/synthetic_quickstart`` with ``tools/data/make_synthetic_det.py``
-   (nothing is done when it is already there);
+   ``data/synthetic_quickstart`` (:mod:`mmiresnet.datasets.synthetic`, as
+   ``tools/data/make_synthetic_det.py``; nothing is done when it is already
+   there);
 2. train ``configs/ssd192_iresnet18_synthetic.py`` (SSD, truncated
    iResNet-18 trunk, from scratch) with ``mim train mmdet CONFIG --work-dir
    work_dirs/quickstart --resume``, i.e. MMDetection's own train script.
@@ -18,12 +19,11 @@ Steps (each printed with its time):
    images and draw the predictions (boxes, class names, scores; ground truth
    dashed in white) into ``work_dirs/quickstart/detections.png``.
 
-Threads: PyTorch's OpenMP threads spin-wait by default. When other jobs
-share the CPU, that made a training step on the 2-core machine ten times
-slower with 2 threads than with 1 (5.1 s instead of 0.5 s). The quickstart
-therefore sets ``OMP_WAIT_POLICY=PASSIVE`` (unless it is set already), with
-which 2 threads were as fast as 1 on the busy machine and keep their speed-up
-on an idle one. ``--threads N`` sets ``OMP_NUM_THREADS``.
+Threads: PyTorch's OpenMP threads spin-wait by default, which slows them
+down badly when other jobs share the CPU, so the quickstart sets
+``OMP_WAIT_POLICY=PASSIVE`` (unless it is set already); docs/detection.md
+("CPU threads") has the measurement. ``--threads N`` sets
+``OMP_NUM_THREADS``.
 
 Usage::
 
@@ -32,7 +32,6 @@ Usage::
         [-- extra mim/train.py options, e.g. --cfg-options ...]
 """
 import argparse
-import importlib.util
 import json
 import math
 import os
@@ -88,14 +87,13 @@ class Timer:
 
 
 def make_data():
-    path = osp.join(REPO_ROOT, 'tools', 'data', 'make_synthetic_det.py')
-    spec = importlib.util.spec_from_file_location('make_synthetic_det', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    code = tool.main(['--out', DATA_ROOT] + DATA_ARGS)
+    # Imported here, after main() has set the OpenMP environment: importing
+    # mmiresnet loads torch, which reads it once.
+    from mmiresnet.datasets import synthetic
+    code = synthetic.main(['--out', DATA_ROOT] + DATA_ARGS)
     if code:
-        raise SystemExit(f'make_synthetic_det.py failed (exit {code}); see '
-                         'its message above')
+        raise SystemExit(f'making {DATA_ROOT} failed (exit {code}); see the '
+                         'message above')
 
 
 def mim_executable():

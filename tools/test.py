@@ -1,29 +1,17 @@
 #!/usr/bin/env python
-"""Test a detector: MMDetection's own ``tools/test.py``, with mmiresnet.
+"""Test a detector or a classifier with the library's own test script.
 
-Runs the ``test.py`` shipped in the mmdet wheel (``mmdet/.mim/tools``, what
-``mim test mmdet`` runs) after importing :mod:`mmiresnet`, with
-MMDetection's command line::
+The config's ``default_scope`` picks MMDetection (``mmdet``) or MMPretrain
+(``mmpretrain``); the ``test.py`` shipped in that wheel then runs with
+mmiresnet imported, so the options are the library's::
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out RESULT.pkl]
-        [--show-dir DIR] [--cfg-options k=v ...] [--launcher pytorch]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
+        [--cfg-options k=v ...] [--launcher pytorch]
 
-``--launcher pytorch`` without CUDA uses gloo, as ``tools/train.py`` does.
+``--launcher pytorch`` without CUDA uses gloo (``tools/dist_test.sh``). See
+:mod:`mmiresnet.utils.launch`.
 """
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train import (import_mmiresnet, run_mmdet_tool,  # noqa: E402
-                   support_cpu_distributed)
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    import_mmiresnet()
-    argv = support_cpu_distributed(argv)
-    run_mmdet_tool('test.py', argv)
-
+from mmiresnet.utils.launch import main
 
 if __name__ == '__main__':
-    main()
+    main('test')

@@ -123,7 +123,6 @@ def paper_columns(name):
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, REPO_ROOT)
     from mmengine.config import Config
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope

@@ -1,0 +1,196 @@
+"""Run MMDetection's or MMPretrain's own train/test script on a config.
+
+``tools/train.py`` and ``tools/test.py`` call :func:`main`. The config's
+``default_scope`` picks the library (``mmdet`` or ``mmpretrain``); the
+``train.py`` / ``test.py`` that its wheel ships in ``<package>/.mim/tools``
+(the scripts ``mim train`` / ``mim test`` run) then runs as ``__main__``
+with the same arguments, after ``import mmiresnet``. So the command line is
+the library's own and no source checkout of it is needed.
+
+Two additions, both only through extra ``--cfg-options``:
+
+* ``--launcher pytorch`` without CUDA (e.g. ``tools/dist_train.sh CONFIG 2``
+  on a CPU): mmengine 0.10.7 calls ``torch.cuda.set_device``, the configs
+  ask for NCCL and DDP gets ``device_ids=[LOCAL_RANK]``, none of which works
+  without a GPU. In that case only, the process group starts with gloo and
+  ``env_cfg.dist_cfg.backend=gloo model_wrapper_cfg.device_ids=None
+  model_wrapper_cfg.broadcast_buffers=False`` are added.
+* A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
+  (torch's ``DataLoader`` refuses persistent workers without workers, and
+  MMPretrain's scripts switch them on by default).
+"""
+import argparse
+import os.path as osp
+import runpy
+import sys
+
+#: ``default_scope`` -> the package whose wheel ships the scripts.
+SCOPES = {'mmdet': 'mmdet', 'mmpretrain': 'mmpretrain'}
+TASKS = {
+    'train': 'CONFIG [options]',
+    'test': 'CONFIG CHECKPOINT [options]',
+}
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+GLOO_OPTIONS = ('env_cfg.dist_cfg.backend=gloo',
+                'model_wrapper_cfg.device_ids=None',
+                'model_wrapper_cfg.broadcast_buffers=False')
+
+
+class UsageError(Exception):
+    """A user error: printed as one ``error: ...`` line, exit status 2."""
+
+
+def wheel_script(package, name):
+    """Path of ``<package>/.mim/tools/<name>`` in the installed wheel.
+
+    Args:
+        package (str): 'mmdet' or 'mmpretrain'.
+        name (str): script file name, e.g. 'train.py'.
+    """
+    import importlib
+    try:
+        module = importlib.import_module(package)
+    except ImportError as exc:
+        raise UsageError(f'{package} is not installed ({exc}); the config '
+                         f'needs it (pip install {package})') from exc
+    path = osp.join(osp.dirname(module.__file__), '.mim', 'tools', name)
+    if not osp.isfile(path):
+        raise UsageError(
+            f'{path} does not exist; it is part of the {package} wheel '
+            f'(pip install {package}), an install from a source checkout '
+            'without its .mim folder lacks it')
+    return path
+
+
+def config_scope(config):
+    """The ``default_scope`` of a config file, checked against SCOPES.
+
+    Args:
+        config (str): path of the config file.
+    """
+    if not osp.isfile(config):
+        raise UsageError(f'config file {config} does not exist')
+    from mmengine.config import Config
+    try:
+        cfg = Config.fromfile(config)
+    except (SyntaxError, OSError) as exc:  # bad syntax, missing bases
+        raise UsageError(f'cannot read config {config}: '
+                         f'{type(exc).__name__}: {exc}') from exc
+    scope = cfg.get('default_scope')
+    if scope not in SCOPES:
+        raise UsageError(
+            f'config {config} has default_scope={scope!r}; allowed: '
+            f'{", ".join(repr(s) for s in SCOPES)}')
+    return scope, cfg
+
+
+def launcher_of(argv):
+    """The value of ``--launcher`` in ``argv`` ('none' when absent)."""
+    for i, arg in enumerate(argv):
+        if arg == '--launcher' and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith('--launcher='):
+            return arg.split('=', 1)[1]
+    return 'none'
+
+
+def has_option(argv, name):
+    """Whether ``argv`` holds option ``name`` (``--x v`` or ``--x=v``)."""
+    return any(a == name or a.startswith(name + '=') for a in argv)
+
+
+def _init_dist_pytorch_without_cuda(backend, init_backend='torch',
+                                    **kwargs):
+    """mmengine's ``_init_dist_pytorch`` for machines without CUDA."""
+    import torch.distributed as torch_dist
+    if init_backend != 'torch':
+        raise UsageError(f'init_backend={init_backend!r} needs CUDA; '
+                         "without a GPU only 'torch' (gloo) works")
+    if backend == 'nccl':
+        backend = 'gloo'
+    torch_dist.init_process_group(backend=backend, **kwargs)
+
+
+def support_cpu_distributed(argv):
+    """``argv`` plus the gloo options when ``--launcher pytorch`` runs
+    without CUDA (mmengine's ``DictAction`` merges repeated
+    ``--cfg-options``); otherwise ``argv`` unchanged."""
+    import torch
+    if launcher_of(argv) != 'pytorch' or torch.cuda.is_available():
+        return list(argv)
+    import mmengine.dist.utils as dist_utils
+    dist_utils._init_dist_pytorch = _init_dist_pytorch_without_cuda
+    return list(argv) + ['--cfg-options', *GLOO_OPTIONS]
+
+
+def cfg_options_of(argv):
+    """The merged ``--cfg-options`` of ``argv`` as a dict."""
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    known, _ = parser.parse_known_args(argv)
+    return known.cfg_options or {}
+
+
+def worker_options(cfg, argv):
+    """``--cfg-options`` that switch ``persistent_workers`` off for every
+    dataloader left with ``num_workers=0`` (after the user's options)."""
+    cfg = cfg.copy()
+    try:
+        cfg.merge_from_dict(cfg_options_of(argv))
+    except Exception:  # noqa: BLE001  the library's script reports it
+        return []
+    opts = []
+    for name in LOADERS:
+        loader = cfg.get(name)
+        if isinstance(loader, dict) and not loader.get('num_workers', 0):
+            opts.append(f'{name}.persistent_workers=False')
+    return ['--cfg-options', *opts] if opts else []
+
+
+def usage(task):
+    return (f'usage: tools/{task}.py {TASKS[task]}\n\n'
+            f"Runs the {task}.py that MMDetection's or MMPretrain's wheel "
+            "ships, chosen by the config's default_scope "
+            f'({" / ".join(SCOPES)}), with mmiresnet imported. '
+            f'"tools/{task}.py CONFIG --help" lists that script\'s options.')
+
+
+def run(task, argv):
+    """Run the library's ``<task>.py`` for ``argv`` (raises UsageError)."""
+    if task not in TASKS:
+        raise UsageError(f'unknown task {task!r}; allowed: '
+                         f'{", ".join(TASKS)}')
+    argv = list(argv)
+    if not argv or argv[0] in ('-h', '--help'):
+        print(usage(task))
+        if not argv:
+            raise UsageError(f'the config file is missing ({TASKS[task]})')
+        return
+    if argv[0].startswith('-'):
+        raise UsageError(f'the first argument must be the config file, got '
+                         f'{argv[0]!r} ({TASKS[task]})')
+    import mmiresnet  # noqa: F401  (registries, checkpoint compatibility)
+    scope, cfg = config_scope(argv[0])
+    if task == 'test' and scope == 'mmpretrain' and \
+            has_option(argv, '--out-item') and not has_option(argv, '--out'):
+        raise UsageError('--out-item needs --out FILE')
+    script = wheel_script(SCOPES[scope], f'{task}.py')
+    if not any(a in ('-h', '--help') for a in argv):
+        argv = support_cpu_distributed(argv)
+        argv += worker_options(cfg, argv)
+    saved, sys.argv = sys.argv, [script] + argv
+    try:
+        runpy.run_path(script, run_name='__main__')
+    finally:
+        sys.argv = saved
+
+
+def main(task, argv=None):
+    """Entry point of ``tools/<task>.py``; user errors exit with status 2."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        run(task, argv)
+    except UsageError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        sys.exit(2)
