@@ -26,9 +26,13 @@ setup(
         'mmdet==3.3.0',
         'mmpretrain==1.2.0',
         'setuptools<82',  # mmengine 0.10.7 and openmim import pkg_resources
+        'gdown',  # official weights on Google Drive (iresnet:// scheme)
     ],
     extras_require={
-        'tests': ['pytest', 'scikit-learn', 'matplotlib'],
+        'tests': [
+            'pytest', 'scikit-learn', 'matplotlib', 'onnx', 'onnxruntime',
+            'onnxscript'
+        ],
     },
     include_package_data=True,
     zip_safe=False,

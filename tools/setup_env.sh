@@ -43,7 +43,9 @@ OPENMMLAB=(mmengine==0.10.7 "mmcv==$MMCV_VERSION" mmdet==3.3.0 mmpretrain==1.2.0
 # openmim is installed with --no-deps (its openxlab dependency downgrades
 # setuptools/requests); these are the packages it really imports.
 MIM_DEPS=(click colorama model-index pandas rich tabulate requests)
-EXTRAS=("pycocotools>=2.0.8" scikit-learn matplotlib pytest)
+# gdown: official weights on Google Drive (iresnet:// scheme); onnx,
+# onnxruntime, onnxscript: the export tests (setup.py's tests extra).
+EXTRAS=("pycocotools>=2.0.8" scikit-learn matplotlib pytest gdown onnx onnxruntime onnxscript)
 
 STEP="start"
 T_START=$SECONDS
@@ -334,7 +336,7 @@ if [[ "$(cat "$STAMP" 2>/dev/null)" == "$want" ]] \
 else
     # Every dependency is installed by now; --no-deps guarantees no changes.
     pip_install --no-deps --no-build-isolation -e "$ROOT"
-    mapfile -t missing < <(unmet "${OPENMMLAB[@]}" "$SETUPTOOLS" pytest scikit-learn matplotlib)
+    mapfile -t missing < <(unmet "${OPENMMLAB[@]}" "$SETUPTOOLS" "${EXTRAS[@]}")
     (( ${#missing[@]} == 0 )) || die "unmet requirements: ${missing[*]}"
     echo "$want" >"$STAMP"
 fi
