@@ -2,9 +2,9 @@
 """Convert an official iResNet / iResGroup checkpoint for OpenMMLab.
 
 The official files (``iresnet50.pth`` ...) are plain state dicts whose keys
-already follow mmiresnet's layout (architecture_spec Sec. 5). This tool
-checks that every key is used and every shape fits the named architecture,
-then writes
+already follow mmiresnet's layout (docs/architecture.md, "Checkpoint key
+layout"). This tool checks that every key is used and every shape fits the
+named architecture, then writes
 
 * ``--out-cls``: an MMPretrain ``ImageClassifier`` checkpoint
   (``backbone.*`` + ``head.fc.*``), for ``load_from`` or testing with the
