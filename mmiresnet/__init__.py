@@ -1,11 +1,21 @@
 """mmiresnet: improved residual networks for MMDetection and MMPretrain.
 
-``import mmiresnet`` registers every backbone and head (see
-:mod:`mmiresnet.registry`) and installs the checkpoint-loading compatibility
-fix of :mod:`mmiresnet.compat`.
+``import mmiresnet``:
+
+* registers every backbone and head (see :mod:`mmiresnet.registry`);
+* installs the checkpoint-loading compatibility fix of :mod:`mmiresnet.compat`;
+* registers the ``iresnet://<arch>`` checkpoint scheme (official ImageNet
+  weights, :mod:`mmiresnet.weights`) with mmengine's ``CheckpointLoader``;
+* registers the classification models of the model index
+  (``configs/model-index.yml``, :mod:`mmiresnet.model_zoo`) with
+  MMPretrain's ``ModelHub``.
 """
 from . import compat  # noqa: F401  (must run before any checkpoint load)
 from . import models  # noqa: F401
+from . import model_zoo, weights
 from .version import __version__
+
+weights.register_scheme()
+model_zoo.register_with_mmpretrain()
 
 __all__ = ['__version__']
