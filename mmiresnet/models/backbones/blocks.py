@@ -126,9 +126,6 @@ class ResidualBlock(BaseModule):
         self.with_cp = with_cp
         self.downsample = downsample
 
-        self.norm_names = {}
-        if pre_act == 'norm_relu':
-            self._add_norm(norm_cfg, in_channels, 0)
         if block_type == 'bottleneck':
             convs = [(in_channels, mid_channels, 1, 1, 1, 1),
                      (mid_channels, mid_channels, 3, stride, dilation, groups),
@@ -137,6 +134,15 @@ class ResidualBlock(BaseModule):
             convs = [(in_channels, mid_channels, 3, stride, dilation, 1),
                      (mid_channels, out_channels, 3, 1, dilation, 1)]
         self.num_convs = len(convs)
+        # Registration order matters: mmcv's ``fuse_conv_bn`` folds every BN
+        # into the conv registered just before it. The norms that do not
+        # normalise a conv's output (pre-activation ``bn0``, the norm after
+        # the addition) are therefore registered before any conv.
+        self.norm_names = {}
+        if pre_act == 'norm_relu':
+            self._add_norm(norm_cfg, in_channels, 0)
+        if norm_after_add:
+            self._add_norm(norm_cfg, out_channels, self.num_convs)
         for idx, (cin, cout, k, s, d, g) in enumerate(convs, 1):
             if cin % g or cout % g:
                 raise ValueError(f'groups={g} must divide the {cin} input and '
@@ -145,8 +151,7 @@ class ResidualBlock(BaseModule):
                 conv_cfg, cin, cout, k, stride=s, padding=d * (k // 2),
                 dilation=d, groups=g, bias=False)
             self.add_module(f'conv{idx}', conv)
-            is_last = idx == self.num_convs
-            if not is_last or norm_before_add or norm_after_add:
+            if idx < self.num_convs or norm_before_add:
                 self._add_norm(norm_cfg, cout, idx)
         if rg_shortcut is not None:
             self.rg_norm = build_rg_norm(out_channels, rg_groups)
