@@ -1,23 +1,34 @@
-"""Time the SSD300 head loss: mmdet's SSDHead against IRSSDHead.
+"""Time mmiresnet's batched IRSSDHead against mmdet's stock SSDHead.
 
-Both heads get the SSD300 config (mmdet ``configs/_base_/models/ssd300.py``)
-and identical random inputs: head outputs (``cls_scores``, ``bbox_preds``) as
-leaf tensors for a batch of 300x300 images, and random COCO-like ground
-truths. One iteration is ``loss_by_feat`` (target assignment, hard negative
-mining, smooth L1) plus ``backward`` through the head outputs, which is the
-part of a training step the batched head changes. The script prints
-ms/iter for both heads and the speed-up, and checks that losses and
-gradients agree.
+Loss mode (default): both heads get the SSD300 head config (mmdet
+``configs/_base_/models/ssd300.py``, 80 classes) and identical random head
+outputs and COCO-like ground truths. One iteration is ``loss_by_feat`` plus
+``backward`` to the head outputs, the part of a training step that the
+batched head changes.
 
-Example::
+Full-step mode (``--full-step``): two SSD300-iResNet50 detectors built from
+``configs/ssd300_iresnet50_coco.py`` (random init, same weights), one with
+``IRSSDHead`` and one with ``SSDHead``. One iteration is model forward, loss
+and backward on random 300x300 images.
 
-    python tools/analysis/benchmark_ssd_head.py --batch-size 64 --device cuda
+The two variants are timed interleaved in one process (rounds of ``--iters``
+iterations each, the order alternating from round to round), and the script
+prints ms/iter and the speed-up (stock time / batched time) as the median
+over rounds, after checking that losses and gradients agree. It exits with
+status 1 when they do not.
+
+Examples::
+
+    python tools/analysis/benchmark_ssd_head.py --batch-size 8 64
+    python tools/analysis/benchmark_ssd_head.py --full-step --batch-size 2
 """
 import argparse
+import os
+import statistics
 import time
 
 import torch
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
 from mmengine.structures import InstanceData
 
 import mmiresnet  # noqa: F401  (registers IRSSDHead)
@@ -26,15 +37,36 @@ from mmdet.registry import MODELS
 NUM_CLASSES = 80
 FEAT_SIZES = (38, 19, 10, 5, 3, 1)
 IN_CHANNELS = (512, 1024, 512, 256, 256, 256)
+FULL_STEP_CONFIG = 'configs/ssd300_iresnet50_coco.py'
+SYNC_OPS = ('aten::nonzero', 'aten::_local_scalar_dense', 'aten::_unique2',
+            'aten::unique_dim', 'aten::unique_consecutive')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--batch-size', type=int, default=64)
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        nargs='+',
+        default=None,
+        help='one or more batch sizes (default: 8 64; with --full-step: 2)')
+    parser.add_argument(
+        '--full-step',
+        action='store_true',
+        help='time the whole SSD300-iResNet50 training step (forward, loss, '
+        f'backward) built from {FULL_STEP_CONFIG}')
+    parser.add_argument(
+        '--config',
+        default=FULL_STEP_CONFIG,
+        help='detector config for --full-step (its bbox_head is swapped)')
     parser.add_argument('--device', default='cuda'
                         if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--iters', type=int, default=10)
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument(
+        '--iters', type=int, default=3, help='iterations per round')
+    parser.add_argument(
+        '--repeats', type=int, default=5, help='interleaved rounds')
+    parser.add_argument(
+        '--warmup', type=int, default=1, help='untimed iterations per head')
     parser.add_argument(
         '--min-gts', type=int, default=0, help='fewest gt boxes per image')
     parser.add_argument(
@@ -47,15 +79,34 @@ def parse_args():
     parser.add_argument(
         '--count-ops',
         action='store_true',
-        help='also count, with torch.profiler, the ATen operator calls of '
-        'one iteration (each top-level call is at least one kernel launch '
-        'on a GPU) and the calls that force a host-device sync on CUDA '
-        '(nonzero, item/bool, unique)')
-    parser.add_argument(
-        '--only',
-        choices=['stock', 'batched'],
-        help='time one head only (the agreement check still runs)')
-    return parser.parse_args()
+        help='loss mode: also count, with torch.profiler, the top-level ATen '
+        'calls of one iteration and the calls that force a host-device sync '
+        'on CUDA (nonzero, item, unique)')
+    args = parser.parse_args()
+    if args.batch_size is None:
+        args.batch_size = [2] if args.full_step else [8, 64]
+    if min(args.batch_size) < 1:
+        parser.error(f'--batch-size {args.batch_size}: each must be >= 1')
+    if args.iters < 1 or args.repeats < 1:
+        parser.error('--iters and --repeats must be >= 1')
+    if args.warmup < 0:
+        parser.error('--warmup must be >= 0')
+    if not 0 <= args.min_gts <= args.max_gts:
+        parser.error(f'--min-gts {args.min_gts} --max-gts {args.max_gts}: '
+                     'need 0 <= min-gts <= max-gts')
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        parser.error(f'--device {args.device}: not a torch device')
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: no CUDA device is available')
+    if args.full_step and args.count_ops:
+        parser.error('--count-ops counts the loss only; drop --full-step')
+    if args.full_step and not os.path.isfile(args.config):
+        parser.error(f'--config {args.config}: no such file (run from the '
+                     'repository root or pass the path)')
+    args.device = device
+    return args
 
 
 def head_cfg(head_type):
@@ -97,21 +148,21 @@ def head_cfg(head_type):
             max_per_img=200))
 
 
-def random_gts(num_imgs, min_gts, max_gts, gen, device):
+def random_gts(num_imgs, min_gts, max_gts, gen, device,
+               num_classes=NUM_CLASSES):
     """COCO-like boxes: uniform centres, log-uniform sizes 4..300 px."""
     gts = []
+    log4, log300 = torch.log(torch.tensor(4.)), torch.log(torch.tensor(300.))
     for _ in range(num_imgs):
         n = int(torch.randint(min_gts, max_gts + 1, (1, ), generator=gen))
         ctr = torch.rand(n, 2, generator=gen) * 300
-        size = torch.exp(
-            torch.rand(n, 2, generator=gen) *
-            (torch.log(torch.tensor(300.)) - torch.log(torch.tensor(4.))) +
-            torch.log(torch.tensor(4.)))
+        size = torch.exp(torch.rand(n, 2, generator=gen) * (log300 - log4) +
+                         log4)
         boxes = torch.cat([ctr - size / 2, ctr + size / 2], 1).clamp(0, 300)
         wh = boxes[:, 2:] - boxes[:, :2]
         boxes = boxes[(wh >= 1).all(1)]
         labels = torch.randint(
-            0, NUM_CLASSES, (boxes.size(0), ), generator=gen)
+            0, num_classes, (boxes.size(0), ), generator=gen)
         gts.append(
             InstanceData(bboxes=boxes.to(device), labels=labels.to(device)))
     return gts
@@ -129,7 +180,55 @@ def random_outputs(head, num_imgs, gen, device):
     return cls_scores, bbox_preds
 
 
-def step(head, outs, gts, metas, amp, device):
+def total_loss(losses):
+    """Sum of the losses as mmengine's ``parse_losses`` forms it."""
+    total = 0
+    for value in losses.values():
+        if isinstance(value, torch.Tensor):
+            total = total + value.mean()
+        else:
+            total = total + sum(item.mean() for item in value)
+    return total
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def interleaved(steps, args):
+    """Median ms/iter of each step and the median per-round speed-up."""
+    for fn in steps.values():
+        for _ in range(args.warmup):
+            fn()
+    names = list(steps)
+    times = {name: [] for name in names}
+    for r in range(args.repeats):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            sync(args.device)
+            start = time.perf_counter()
+            for _ in range(args.iters):
+                steps[name]()
+            sync(args.device)
+            times[name].append(
+                (time.perf_counter() - start) / args.iters * 1000)
+    ratios = [s / b for s, b in zip(times['stock'], times['batched'])]
+    return ({name: statistics.median(t)
+             for name, t in times.items()}, statistics.median(ratios), ratios)
+
+
+def report(times, ratio, ratios, label):
+    print(f'  stock SSDHead : {times["stock"]:9.2f} ms/iter')
+    print(f'  IRSSDHead     : {times["batched"]:9.2f} ms/iter')
+    print(f'  speed-up {label}: {ratio:.2f}x (median of {len(ratios)} '
+          f'interleaved rounds; rounds: '
+          f'{", ".join(f"{r:.2f}" for r in ratios)})')
+
+
+# ----------------------------------------------------------------------
+# loss mode
+# ----------------------------------------------------------------------
+def loss_step(head, outs, gts, metas, amp, device):
     cls_scores = [t.detach().clone().requires_grad_() for t in outs[0]]
     bbox_preds = [t.detach().clone().requires_grad_() for t in outs[1]]
     with torch.autocast(device_type=device.type, dtype=torch.bfloat16,
@@ -139,38 +238,16 @@ def step(head, outs, gts, metas, amp, device):
         inputs_b = [t.to(torch.bfloat16) for t in bbox_preds] \
             if amp else bbox_preds
         losses = head.loss_by_feat(inputs_c, inputs_b, gts, metas)
-        # summed as mmengine's parse_losses does for lists of tensors
-        total = sum(
-            sum(item.mean() for item in value) for value in losses.values())
+        total = total_loss(losses)
     total.backward()
     return losses, total, cls_scores, bbox_preds
 
 
-def sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def time_head(head, outs, gts, metas, args, device):
-    for _ in range(args.warmup):
-        step(head, outs, gts, metas, args.amp, device)
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(args.iters):
-        step(head, outs, gts, metas, args.amp, device)
-    sync(device)
-    return (time.perf_counter() - start) / args.iters * 1000
-
-
-SYNC_OPS = ('aten::nonzero', 'aten::_local_scalar_dense', 'aten::_unique2',
-            'aten::unique_dim', 'aten::unique_consecutive')
-
-
-def count_ops(head, outs, gts, metas, args, device):
+def count_ops(step):
     """Top-level ATen calls and sync-forcing calls of one iteration."""
     from torch.profiler import profile
     with profile() as prof:
-        step(head, outs, gts, metas, args.amp, device)
+        step()
     total = syncs = 0
     for evt in prof.events():
         if not evt.name.startswith('aten::'):
@@ -185,58 +262,156 @@ def count_ops(head, outs, gts, metas, args, device):
     return total, syncs
 
 
-def main():
-    args = parse_args()
-    device = torch.device(args.device)
-    stock = MODELS.build(head_cfg('SSDHead')).to(device)
-    ours = MODELS.build(head_cfg('IRSSDHead')).to(device)
-
+def run_loss(args, batch_size, heads):
+    device = args.device
+    stock, ours = heads
     gen = torch.Generator().manual_seed(args.seed)
-    outs = random_outputs(stock, args.batch_size, gen, device)
-    gts = random_gts(args.batch_size, args.min_gts, args.max_gts, gen, device)
+    outs = random_outputs(stock, batch_size, gen, device)
+    gts = random_gts(batch_size, args.min_gts, args.max_gts, gen, device)
     metas = [
         dict(img_shape=(300, 300), pad_shape=(300, 300),
-             batch_input_shape=(300, 300)) for _ in range(args.batch_size)
+             batch_input_shape=(300, 300)) for _ in range(batch_size)
     ]
-    num_gts = sum(len(g) for g in gts)
-    print(f'device={device} batch={args.batch_size} anchors/img=8732 '
-          f'gts={num_gts} (per image {args.min_gts}..{args.max_gts}) '
-          f'amp={args.amp} iters={args.iters} warmup={args.warmup}')
+    num_anchors = sum(s * s * k
+                      for s, k in zip(FEAT_SIZES, stock.num_base_priors))
+    print(f'loss + backward: device={device} batch={batch_size} '
+          f'anchors/img={num_anchors} gts={sum(len(g) for g in gts)} '
+          f'(per image {args.min_gts}..{args.max_gts}) amp={args.amp}')
 
-    # agreement check
-    ref, ref_total, ref_c, ref_b = step(stock, outs, gts, metas, args.amp,
-                                        device)
-    got, got_total, got_c, got_b = step(ours, outs, gts, metas, args.amp,
-                                        device)
+    ref, ref_total, ref_c, ref_b = loss_step(stock, outs, gts, metas,
+                                             args.amp, device)
+    got, got_total, got_c, got_b = loss_step(ours, outs, gts, metas,
+                                             args.amp, device)
+    loss_diff = 0.
     for key in ('loss_cls', 'loss_bbox'):
         r = torch.stack([v.float().reshape(()) for v in ref[key]])
         g = torch.stack([v.float().reshape(()) for v in got[key]])
-        print(f'{key}: stock {r.sum().item():.6f} batched '
-              f'{g.sum().item():.6f} max |diff| per image '
+        loss_diff = max(loss_diff, (r - g).abs().max().item())
+        print(f'  {key}: stock {r.sum().item():.6f} batched '
+              f'{g.sum().item():.6f}, max |diff| per image '
               f'{(r - g).abs().max().item():.3g}')
     grad_diff = max((a.grad - b.grad).abs().max().item()
                     for a, b in zip(ref_c + ref_b, got_c + got_b))
-    print(f'max |grad diff| w.r.t. head outputs: {grad_diff:.3g}')
-    tol = 1e-2 if args.amp else 1e-4
-    ok = torch.allclose(ref_total.float(), got_total.float(), rtol=tol,
-                        atol=tol) and grad_diff < tol
-    print('losses agree' if ok else 'LOSSES DIFFER')
+    print(f'  max |grad diff| w.r.t. head outputs: {grad_diff:.3g}')
+    tol = 1e-2 if args.amp else 1e-5
+    ok = loss_diff <= tol and grad_diff <= tol
+    print(f'  {"equal" if ok else "NOT EQUAL"} (tolerance {tol:g})')
 
     if args.count_ops:
         for name, head in (('stock SSDHead', stock), ('IRSSDHead', ours)):
-            total, syncs = count_ops(head, outs, gts, metas, args, device)
-            print(f'{name:16s}: {total} top-level ATen calls, {syncs} '
+            total, syncs = count_ops(lambda: loss_step(
+                head, outs, gts, metas, args.amp, device))
+            print(f'  {name:13s}: {total} top-level ATen calls, {syncs} '
                   'sync-forcing calls (nonzero/item/unique) per iteration')
 
-    times = {}
-    if args.only in (None, 'stock'):
-        times['stock'] = time_head(stock, outs, gts, metas, args, device)
-        print(f'stock SSDHead   : {times["stock"]:9.2f} ms/iter')
-    if args.only in (None, 'batched'):
-        times['batched'] = time_head(ours, outs, gts, metas, args, device)
-        print(f'IRSSDHead       : {times["batched"]:9.2f} ms/iter')
-    if len(times) == 2:
-        print(f'speed-up        : {times["stock"] / times["batched"]:9.2f}x')
+    steps = {
+        name: (lambda h=head: loss_step(h, outs, gts, metas, args.amp,
+                                        device))
+        for name, head in (('stock', stock), ('batched', ours))
+    }
+    report(*interleaved(steps, args), f'(loss, batch {batch_size})')
+    return ok
+
+
+# ----------------------------------------------------------------------
+# full-step mode
+# ----------------------------------------------------------------------
+def build_detectors(args):
+    """The config's detector with IRSSDHead and with SSDHead, same
+    weights."""
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(args.config)
+    cfg.model.backbone.init_cfg = None
+    models = {}
+    for name, head_type in (('batched', 'IRSSDHead'), ('stock', 'SSDHead')):
+        model_cfg = cfg.model.copy()
+        model_cfg.bbox_head = dict(model_cfg.bbox_head, type=head_type)
+        model_cfg.bbox_head.pop('batched', None)
+        torch.manual_seed(args.seed)
+        models[name] = MODELS.build(model_cfg).to(args.device).train()
+    models['stock'].load_state_dict(models['batched'].state_dict())
+    return models
+
+
+def full_step(model, inputs, samples, amp, device):
+    model.zero_grad(set_to_none=True)
+    with torch.autocast(device_type=device.type, dtype=torch.bfloat16,
+                        enabled=amp):
+        losses = model.loss(inputs, samples)
+        total = total_loss(losses)
+    total.backward()
+    return losses, total
+
+
+def run_full_step(args, batch_size, models):
+    from mmdet.structures import DetDataSample
+    device = args.device
+    gen = torch.Generator().manual_seed(args.seed)
+    num_classes = models['stock'].bbox_head.num_classes
+    gts = random_gts(batch_size, args.min_gts, args.max_gts, gen, device,
+                     num_classes)
+    data = dict(inputs=[], data_samples=[])
+    for gt in gts:
+        data['inputs'].append(
+            torch.randint(0, 256, (3, 300, 300), generator=gen,
+                          dtype=torch.uint8))
+        sample = DetDataSample()
+        sample.set_metainfo(
+            dict(img_shape=(300, 300), ori_shape=(300, 300),
+                 scale_factor=(1., 1.)))
+        sample.gt_instances = gt
+        data['data_samples'].append(sample)
+    batch = models['stock'].data_preprocessor(data, training=True)
+    inputs, samples = batch['inputs'], batch['data_samples']
+    print(f'training step of {args.config} (random init): device={device} '
+          f'batch={batch_size} at 300x300, gts={sum(len(g) for g in gts)} '
+          f'amp={args.amp}')
+
+    results = {}
+    for name, model in models.items():
+        losses, total = full_step(model, inputs, samples, args.amp, device)
+        grads = {
+            k: p.grad.detach().clone()
+            for k, p in model.named_parameters() if p.grad is not None
+        }
+        results[name] = (float(total), grads)
+    (s_total, s_grads), (b_total, b_grads) = results['stock'], results[
+        'batched']
+    scale = max(g.abs().max().item() for g in s_grads.values())
+    grad_diff = max((s_grads[k] - b_grads[k]).abs().max().item()
+                    for k in s_grads) if set(s_grads) == set(b_grads) \
+        else float('inf')
+    print(f'  total loss: stock {s_total:.6f} batched {b_total:.6f}; max '
+          f'|param grad diff| {grad_diff:.3g} (largest |grad| {scale:.3g})')
+    tol = 1e-2 if args.amp else 1e-4
+    ok = abs(s_total - b_total) <= tol * max(1., abs(s_total)) \
+        and grad_diff <= tol * max(1., scale)
+    print(f'  {"equal" if ok else "NOT EQUAL"} (relative tolerance {tol:g})')
+
+    steps = {
+        name: (lambda m=model: full_step(m, inputs, samples, args.amp,
+                                         device))
+        for name, model in models.items()
+    }
+    report(*interleaved(steps, args), f'(full step, batch {batch_size})')
+    return ok
+
+
+def main():
+    args = parse_args()
+    print(f'threads={torch.get_num_threads()} iters/round={args.iters} '
+          f'rounds={args.repeats} warmup={args.warmup}')
+    ok = True
+    if args.full_step:
+        models = build_detectors(args)
+        for batch_size in args.batch_size:
+            ok = run_full_step(args, batch_size, models) and ok
+    else:
+        heads = (MODELS.build(head_cfg('SSDHead')).to(args.device),
+                 MODELS.build(head_cfg('IRSSDHead')).to(args.device))
+        for batch_size in args.batch_size:
+            ok = run_loss(args, batch_size, heads) and ok
     if not ok:
         raise SystemExit(1)
 

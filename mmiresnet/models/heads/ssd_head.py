@@ -1,95 +1,10 @@
-"""SSD head for MMDetection 3.3.0 that can predict and trains batched.
+"""SSD head whose training loss is batched over the images of a batch.
 
-:class:`IRSSDHead` subclasses mmdet's :class:`~mmdet.models.dense_heads.SSDHead`
-(layers, forward, anchors, coder and checkpoints are unchanged) and fixes
-two problems:
-
-1. **Prediction.** ``BaseDenseHead._predict_by_feat_single`` reads
-   ``self.loss_cls`` (``getattr(self.loss_cls, 'custom_cls_channels', False)``)
-   but ``SSDHead`` never creates it, because it skips ``AnchorHead.__init__``.
-   Validation, testing and inference of a stock SSD therefore fail with
-   ``AttributeError`` (mmdet issues #11063, #11305, #11780). The head has no
-   classification loss module (its loss is the hard-negative-mined softmax
-   cross-entropy written in :meth:`loss_by_feat`), so ``loss_cls`` is
-   ``None``: ``getattr(None, 'custom_cls_channels', False)`` is ``False`` and,
-   with ``use_sigmoid_cls = False`` (set by ``SSDHead``), prediction takes the
-   softmax branch ``cls_score.softmax(-1)[:, :-1]``, which drops the
-   background column. That is right for SSD in mmdet 3.x, whose
-   ``num_classes + 1`` outputs put background at the last index.
-
-2. **Training speed.** ``SSDHead.loss_by_feat`` assigns targets image by
-   image in Python (``MaxIoUAssigner`` + ``PseudoSampler`` in
-   ``AnchorHead._get_targets_single``) and then mines hard negatives image by
-   image (``SSDHead.loss_by_feat_single``). With ``batched=True`` (the
-   default) the whole batch is handled by tensor operations whose number
-   does not depend on the batch size, except for splitting the losses into
-   per-image lists (tools/analysis/benchmark_ssd_head.py --count-ops, loss
-   and backward: 414 / 862 top-level ATen calls at batch 8 / 64, against
-   3212 / 24804 for the stock code), with none of the stock code's per-image
-   host-device synchronisations (``nonzero``, ``topk`` sizes, ``unique``,
-   boolean indexing: 270 / 2273 calls at batch 8 / 64). What remains are the
-   few small host-to-device constant copies that mmdet's ``bbox_overlaps``
-   (``eps``) and ``bbox2delta`` (``means``/``stds``) make, once per batch.
-   The gain is on GPUs; on a CPU the batched path is no faster (there is no
-   launch or sync to save, and the padded batch-sized tensors leave the
-   cache). The result is the same as the stock path's:
-
-   * anchors and valid flags come from the prior generator, as in
-     ``AnchorHead.get_anchors``. They are computed once per
-     (feature sizes, pad shape, image shape, device) and cached; the inside
-     flags follow ``anchor_inside_flags`` with ``train_cfg.allowed_border``,
-     and the stock ``ValueError`` is raised when an image has no usable
-     anchor. If a subclass overrides ``get_anchors``, its per-image anchors
-     are used as given and not cached;
-   * ground truths are padded to ``(B, Gmax, 4)`` with a validity mask, and
-     the IoUs ``(B, Gmax, A)`` come from the assigner's own
-     ``BboxOverlaps2D`` (mmdet's ``bbox_overlaps`` takes batch dimensions),
-     so every IoU comes from the same element-wise operations as the
-     stock per-image call;
-   * ``MaxIoUAssigner.assign_wrt_overlaps`` is reproduced step by step:
-     ``neg_iou_thr`` as a float or a ``(lo, hi)`` tuple, ``pos_iou_thr``,
-     ``match_low_quality``, ``min_pos_iou`` and both values of
-     ``gt_max_assign_all``. In step 4 the stock code loops over gts in
-     order, so on a shared anchor the later gt wins; here that is a
-     deterministic ``amax`` over gt index + 1. An image with no gt has all its
-     anchors negative. Ignored boxes (``ignore_iof_thr > 0``, both values of
-     ``ignore_wrt_candidates``) mark anchors as ignored before assignment,
-     as the stock assigner does;
-   * ``PseudoSampler``: positives are ``gt_inds > 0`` and negatives
-     ``gt_inds == 0``. ``avg_factor`` is the sum over images of
-     ``max(num_pos, 1)`` (``SamplingResult.avg_factor``);
-   * targets are encoded with the head's ``bbox_coder`` (or are the raw gt
-     boxes when ``reg_decoded_bbox``). Label weights are 1 for negatives,
-     1 or ``pos_weight`` for positives, and 0 for ignored and outside
-     anchors, which are labelled background as ``unmap`` fills them;
-   * hard negative mining as in the SSD paper (Liu et al., ECCV 2016,
-     sec. 2.2) and ``SSDHead.loss_by_feat_single``: per image, with
-     ``num_pos`` anchors labelled foreground and the negatives being every
-     anchor labelled background (zero-weight ones included, as in the stock
-     code), the negative loss is the sum of the
-     ``min(neg_pos_ratio * num_pos, num_negatives)`` largest negative
-     cross-entropies. Here that is a sort of the masked losses instead of a
-     ``topk``; ties do not change the sum;
-   * ``loss_cls`` per image is ``(pos CE sum + mined neg CE sum) /
-     avg_factor``, and ``loss_bbox`` per image is the weighted smooth L1
-     (``beta = train_cfg.smoothl1_beta``) summed and divided by
-     ``avg_factor + eps``, as ``weight_reduce_loss`` does. Both come back as
-     per-image lists (``loss_cls`` items of shape ``(1,)``, ``loss_bbox``
-     items scalar), as in the stock code.
-
-   The batched path does not fill ``self._raw_positive_infos``
-   (``get_positive_infos``), which only mask heads such as YOLACT use.
-
-   **Unsupported training configs raise.** When ``batched=True`` and
-   ``train_cfg`` is given, the constructor raises ``NotImplementedError``,
-   naming the option, if the assigner is not exactly ``MaxIoUAssigner``, if it
-   has a ``perm_repeat_gt_cfg`` or an ``iou_calculator`` other than
-   ``BboxOverlaps2D``, or if the sampler is not exactly ``PseudoSampler``.
-   It does not fall back silently: a slow fallback would hide the problem.
-   Use ``batched=False`` for such configs: it runs the stock mmdet code
-   unchanged. ``MaxIoUAssigner.gpu_assign_thr`` only chooses *where* the
-   stock assigner computes, so the batched path ignores it and always
-   computes on the device of the predictions.
+``IRSSDHead`` is mmdet's ``SSDHead`` (same layers, anchors, coder and
+checkpoint keys) with two changes: it can predict in mmdet 3.3.0, and its
+``loss_by_feat`` handles the whole batch with tensor operations. The design
+and the step-by-step argument that the loss and its gradients equal the stock
+head's are in ``docs/ssd_head.md``.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -108,72 +23,91 @@ from torch import Tensor
 
 from mmiresnet.registry import register_in
 
-# Upper bound on the elements of one (B, rows, cols) overlap block. The IoU
-# is computed in batch chunks so that bbox_overlaps' (B, rows, cols, 2)
-# intermediates stay near 256 MB each.
-_MAX_OVERLAP_ELEMENTS = 1 << 25
+# Elements of one (images, gts, anchors) IoU block or one block of logits.
+# On a CPU a block of this size stays in the cache; elsewhere the whole batch
+# usually fits in one block.
+_CPU_BLOCK_ELEMENTS = 1 << 19
+_BLOCK_ELEMENTS = 1 << 26
 _ANCHOR_CACHE_SIZE = 32
+_NO_ANCHOR_MSG = (
+    'There is no valid anchor inside the image boundary. Please check the '
+    'image size and anchor sizes, or set ``allowed_border`` to -1 to skip '
+    'the condition.')
 
 
-def _pad_instances(boxes: List[Tensor], labels: Optional[List[Tensor]],
-                   device: torch.device):
-    """Pad per-image boxes (and labels) to one batch.
+def _block_elements(device: torch.device) -> int:
+    return _CPU_BLOCK_ELEMENTS if device.type == 'cpu' else _BLOCK_ELEMENTS
 
-    Returns ``(boxes (B, G, 4), labels (B, G) or None, valid (B, G))`` with
-    ``G`` the largest count. The validity mask is built on the device from
-    the host-side counts, without a blocking host-to-device copy.
+
+def _to_device(values: List[int], device: torch.device) -> Tensor:
+    """A host list as a long tensor on ``device`` without a blocking copy."""
+    t = torch.tensor(values, dtype=torch.long)
+    if device.type == 'cuda':
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+def iou_matrix(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-6) -> Tensor:
+    """IoU of ``(N, m, 4)`` and ``(N or 1, n, 4)`` boxes, shape ``(N, m, n)``.
+
+    Element for element the floating-point operations of mmdet's
+    ``bbox_overlaps(mode='iou')``, in the same order, with fewer temporaries.
+
+    Args:
+        boxes1 (Tensor): ``(N, m, 4)`` boxes ``x1, y1, x2, y2``.
+        boxes2 (Tensor): ``(N, n, 4)`` or ``(1, n, 4)`` boxes.
+        eps (float): Lower bound of the union, as in ``bbox_overlaps``.
     """
+    x1, y1, x2, y2 = (c[..., :, None] for c in boxes1.unbind(-1))
+    u1, v1, u2, v2 = (c[..., None, :] for c in boxes2.unbind(-1))
+    area1 = (x2 - x1) * (y2 - y1)
+    area2 = (u2 - u1) * (v2 - v1)
+    overlap = torch.minimum(x2, u2)
+    tmp = torch.maximum(x1, u1)
+    overlap.sub_(tmp).clamp_(min=0)
+    height = torch.minimum(y2, v2)
+    torch.maximum(y1, v1, out=tmp)
+    height.sub_(tmp).clamp_(min=0)
+    overlap.mul_(height)
+    union = torch.add(area1, area2, out=tmp)
+    union.sub_(overlap).clamp_(min=eps)
+    return overlap.div_(union)
+
+
+def _pad_instances(boxes: List[Tensor], device: torch.device):
+    """Pad per-image boxes to ``(B, G, 4)``; returns boxes and validity."""
     counts = [b.size(0) for b in boxes]
-    num_max = max(counts)
     padded = torch.nn.utils.rnn.pad_sequence(
         boxes, batch_first=True, padding_value=0.)
-    padded_labels = None
-    if labels is not None:
-        padded_labels = torch.nn.utils.rnn.pad_sequence(
-            labels, batch_first=True, padding_value=0)
-    counts_t = torch.tensor(counts, dtype=torch.long)
-    if device.type == 'cuda':
-        counts_t = counts_t.pin_memory().to(device, non_blocking=True)
-    else:
-        counts_t = counts_t.to(device)
-    valid = torch.arange(num_max, device=device)[None, :] < counts_t[:, None]
-    return padded, padded_labels, valid
+    valid = torch.arange(max(counts), device=device)[None, :] \
+        < _to_device(counts, device)[:, None]
+    return padded, valid
 
 
 @register_in('mmdet')
 class IRSSDHead(SSDHead):
-    """SSD head that can predict and computes its loss batched on-device.
+    """mmdet's ``SSDHead`` that can predict and computes its loss batched.
 
-    Takes every argument of mmdet's ``SSDHead``, plus:
+    Takes every argument of ``SSDHead``, plus:
 
     Args:
-        batched (bool): When True (default), :meth:`loss_by_feat` assigns
-            targets, mines hard negatives and reduces the losses for the
-            whole batch at once on the device of the predictions, with the
-            same result as the stock per-image code (see the module
-            docstring for what is reproduced and what raises). When False,
-            it runs mmdet's ``SSDHead.loss_by_feat`` unchanged.
+        batched (bool): Batched loss (True, default) or mmdet's per-image
+            ``SSDHead.loss_by_feat`` unchanged (False).
     """
 
-    # SSD has no classification loss module: its loss is the mined softmax
-    # cross-entropy in ``loss_by_feat``. ``BaseDenseHead`` reads
-    # ``self.loss_cls`` only for ``custom_cls_channels``, so ``None`` sends
-    # prediction down the softmax path (``use_sigmoid_cls`` is False), which
-    # drops the background column, the last one.
+    # SSD has no classification loss module; ``None`` sends prediction down
+    # the softmax branch, which drops the background column (the last one).
     loss_cls = None
 
     def __init__(self, *args, batched: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.batched = batched
-        self._anchor_cache: Dict[tuple, Tuple[Tensor, Tensor]] = {}
+        self._anchor_cache: Dict[tuple, tuple] = {}
         if self.batched and self.train_cfg:
             self._check_batched_supported()
 
-    # ------------------------------------------------------------------
-    # configuration checks
-    # ------------------------------------------------------------------
     def _check_batched_supported(self) -> None:
-        """Raise ``NotImplementedError`` for train configs the batched path
+        """Raise ``NotImplementedError`` for train configs the batched loss
         does not reproduce."""
         hint = ('; set batched=False in the bbox_head config to use the '
                 'stock per-image mmdet SSDHead loss')
@@ -202,23 +136,19 @@ class IRSSDHead(SSDHead):
     # ------------------------------------------------------------------
     def _batched_anchors(self, featmap_sizes: List[tuple],
                          batch_img_metas: List[dict],
-                         device: torch.device) -> Tuple[Tensor, Tensor]:
-        """Anchors ``(1 or B, A, 4)`` and inside flags ``(B, A)``.
+                         device: torch.device) -> Tuple[Tensor, Tensor, bool]:
+        """Anchors ``(1 or B, A, 4)``, inside flags ``(B, A)`` and whether
+        every anchor of every image is inside.
 
-        Follows ``AnchorHead.get_anchors`` (anchors from ``grid_priors``,
-        valid flags from ``valid_flags(featmap_sizes, pad_shape)``) and
-        ``AnchorHead._get_targets_single`` (``anchor_inside_flags`` with
-        ``train_cfg.allowed_border`` and ``img_shape``; ``ValueError`` when
-        an image has no usable anchor).
+        Args:
+            featmap_sizes (list[tuple]): Feature map sizes, one per level.
+            batch_img_metas (list[dict]): Image metas (``img_shape``,
+                ``pad_shape``).
+            device (torch.device): Device of the predictions.
         """
         allowed_border = self.train_cfg['allowed_border']
-        no_anchor_msg = (
-            'There is no valid anchor inside the image boundary. Please '
-            'check the image size and anchor sizes, or set '
-            '``allowed_border`` to -1 to skip the condition.')
-
         if type(self).get_anchors is not AnchorHead.get_anchors:
-            # A subclass provides its own (possibly per-image) anchors.
+            # a subclass provides its own (possibly per-image) anchors
             anchor_list, valid_flag_list = self.get_anchors(
                 featmap_sizes, batch_img_metas, device=device)
             anchors, inside = [], []
@@ -230,24 +160,24 @@ class IRSSDHead(SSDHead):
                                             meta['img_shape'][:2],
                                             allowed_border)
                 if not flags.any():
-                    raise ValueError(no_anchor_msg)
+                    raise ValueError(_NO_ANCHOR_MSG)
                 anchors.append(flat)
                 inside.append(flags)
-            return torch.stack(anchors), torch.stack(inside)
+            inside = torch.stack(inside)
+            return torch.stack(anchors), inside, bool(inside.all())
 
         sizes = tuple(tuple(int(v) for v in s) for s in featmap_sizes)
         if len(self._anchor_cache) > _ANCHOR_CACHE_SIZE:
             self._anchor_cache.clear()
         anchor_key = ('anchors', sizes, device)
         if anchor_key not in self._anchor_cache:
-            anchors = get_box_tensor(
+            self._anchor_cache[anchor_key] = get_box_tensor(
                 cat_boxes(
                     self.prior_generator.grid_priors(
                         featmap_sizes, device=device)))
-            self._anchor_cache[anchor_key] = anchors
         anchors = self._anchor_cache[anchor_key]
 
-        inside = []
+        inside, all_inside = [], True
         for meta in batch_img_metas:
             pad_shape = tuple(meta['pad_shape'][:2])
             img_shape = tuple(meta['img_shape'][:2]) \
@@ -262,88 +192,116 @@ class IRSSDHead(SSDHead):
                                             meta['img_shape'][:2],
                                             allowed_border)
                 if not flags.any():  # checked once per distinct shape
-                    raise ValueError(no_anchor_msg)
-                self._anchor_cache[key] = flags
-            inside.append(self._anchor_cache[key])
-        return anchors[None], torch.stack(inside)
+                    raise ValueError(_NO_ANCHOR_MSG)
+                self._anchor_cache[key] = (flags, bool(flags.all()))
+            flags, flags_all = self._anchor_cache[key]
+            inside.append(flags)
+            all_inside = all_inside and flags_all
+        return anchors[None], torch.stack(inside), all_inside
 
     # ------------------------------------------------------------------
     # assignment
     # ------------------------------------------------------------------
-    def _overlaps(self, bboxes1: Tensor, bboxes2: Tensor,
-                  mode: str) -> Tensor:
-        """Batched ``iou_calculator(bboxes1, bboxes2, mode)`` of
-        ``(B, m, 4)`` and ``(B, n, 4)``, chunked over the batch to bound
-        memory. Element for element the same as the per-image call."""
-        calc = self.assigner.iou_calculator
-        num_imgs, rows, cols = bboxes1.size(0), bboxes1.size(1), \
-            bboxes2.size(1)
-        step = max(1, _MAX_OVERLAP_ELEMENTS // max(1, rows * cols))
-        if step >= num_imgs:
-            return calc(bboxes1, bboxes2, mode=mode)
-        return torch.cat([
-            calc(bboxes1[i:i + step], bboxes2[i:i + step], mode=mode)
-            for i in range(0, num_imgs, step)
-        ])
-
-    def _batched_assign(self, anchors: Tensor, inside: Tensor,
-                        gt_bboxes: Tensor, gt_valid: Tensor,
-                        batch_gt_instances_ignore: OptInstanceList) -> Tensor:
-        """``MaxIoUAssigner.assign`` for a whole batch.
+    def _ignored_anchors(self, anchors: Tensor,
+                         batch_gt_instances_ignore: OptInstanceList,
+                         num_imgs: int) -> Optional[Tensor]:
+        """``(B, A)`` anchors that the assigner ignores, or None.
 
         Args:
-            anchors (Tensor): ``(B, A, 4)`` (may be an expanded view).
-            inside (Tensor): ``(B, A)`` bool, anchors that take part.
-            gt_bboxes (Tensor): ``(B, G, 4)`` padded gt boxes, ``G >= 1``.
-            gt_valid (Tensor): ``(B, G)`` bool, real (non-padding) gts.
-            batch_gt_instances_ignore (list, optional): ignored instances.
+            anchors (Tensor): ``(1 or B, A, 4)`` anchors.
+            batch_gt_instances_ignore (list, optional): Ignored instances.
+            num_imgs (int): Number of images.
+        """
+        assigner = self.assigner
+        ignore = batch_gt_instances_ignore
+        if not (assigner.ignore_iof_thr > 0 and ignore is not None and any(
+                ig is not None and len(ig) > 0 for ig in ignore)):
+            return None
+        anchors = anchors.expand(num_imgs, -1, -1)
+        boxes, valid = _pad_instances([
+            get_box_tensor(ig.bboxes).to(anchors) if ig is not None else
+            anchors.new_zeros((0, 4)) for ig in ignore
+        ], anchors.device)
+        calc = assigner.iou_calculator
+        if assigner.ignore_wrt_candidates:
+            iof = torch.cat([
+                calc(anchors[i:i + 1], boxes[i:i + 1], mode='iof')
+                for i in range(num_imgs)
+            ])  # (B, A, Gi)
+            ign_max = iof.masked_fill_(~valid[:, None, :], 0.).amax(dim=2)
+        else:
+            iof = torch.cat([
+                calc(boxes[i:i + 1], anchors[i:i + 1], mode='iof')
+                for i in range(num_imgs)
+            ])  # (B, Gi, A)
+            ign_max = iof.masked_fill_(~valid[:, :, None], 0.).amax(dim=1)
+        return ign_max > assigner.ignore_iof_thr
+
+    def _gt_blocks(self, counts: List[int], num_anchors: int,
+                   device: torch.device) -> List[tuple]:
+        """Group the images that have gts into blocks for the IoU.
+
+        Images are taken in decreasing order of gt count, so that padding
+        the gts of a block to its largest count wastes little, and a block
+        holds at most ``_block_elements(device)`` IoU values.
 
         Returns:
-            Tensor: ``(B, A)`` long ``gt_inds`` with the assigner's meaning
-            (-1 ignore, 0 negative, k > 0 the (k-1)-th gt) for inside
-            anchors, and -1 for the others.
+            list[tuple]: ``(images (b,), gt rows (b, g), offsets (b,), padded)``
+            per block; rows index the concatenated gts, with padding pointing
+            one past the last gt.
+        """
+        total = sum(counts)
+        max_rows = max(1, _block_elements(device) // max(1, num_anchors))
+        order = sorted((i for i in range(len(counts)) if counts[i] > 0),
+                       key=lambda i: -counts[i])
+        offsets = [0]
+        for c in counts:
+            offsets.append(offsets[-1] + c)
+        groups: List[List[int]] = []
+        for i in order:
+            if groups and (len(groups[-1]) + 1) * counts[groups[-1][0]] \
+                    <= max_rows:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        flat: List[int] = []
+        layout = []
+        for group in groups:
+            width = counts[group[0]]
+            start = len(flat)
+            flat += group
+            flat += [offsets[i] for i in group]
+            for i in group:
+                flat += range(offsets[i], offsets[i + 1])
+                flat += [total] * (width - counts[i])
+            layout.append((start, len(group), width,
+                           any(counts[i] < width for i in group)))
+        flat_t = _to_device(flat, device)  # one host-to-device copy
+        blocks = []
+        for start, num, width, padded in layout:
+            images = flat_t[start:start + num]
+            img_offsets = flat_t[start + num:start + 2 * num]
+            rows = flat_t[start + 2 * num:start + 2 * num + num * width]
+            blocks.append((images, rows.view(num, width), img_offsets, padded))
+        return blocks
+
+    def _assign_block(self, overlaps: Tensor, gt_valid: Tensor) -> Tensor:
+        """``MaxIoUAssigner.assign_wrt_overlaps`` for a block of images.
+
+        Args:
+            overlaps (Tensor): ``(b, g, A)`` IoUs; -1 on ignored anchors and
+                -inf on padding gts and on anchors outside the image.
+            gt_valid (Tensor): ``(b, g)`` bool, real (non-padding) gts.
+
+        Returns:
+            Tensor: ``(b, A)`` long, -1 ignore, 0 negative, k > 0 the image's
+            (k-1)-th gt.
         """
         assigner = self.assigner
         num_imgs, num_gts = gt_valid.shape
-        neg_inf = float('-inf')
-
-        overlaps = self._overlaps(gt_bboxes, anchors, 'iou')  # (B, G, A)
-
-        # Ignored regions: stock sets the ignored anchors' column to -1.
-        ignore = batch_gt_instances_ignore
-        if (assigner.ignore_iof_thr > 0 and ignore is not None and any(
-                ig is not None and len(ig) > 0 for ig in ignore)):
-            ign_boxes = [
-                get_box_tensor(ig.bboxes) if ig is not None else
-                gt_bboxes.new_zeros((0, 4)) for ig in ignore
-            ]
-            ign_bboxes, _, ign_valid = _pad_instances(ign_boxes, None,
-                                                      gt_bboxes.device)
-            ign_bboxes = ign_bboxes.to(gt_bboxes.dtype)
-            if assigner.ignore_wrt_candidates:
-                iof = self._overlaps(anchors, ign_bboxes, 'iof')  # (B,A,Gi)
-                ign_max = iof.masked_fill_(~ign_valid[:, None, :],
-                                           0.).max(dim=2).values
-            else:
-                iof = self._overlaps(ign_bboxes, anchors, 'iof')  # (B,Gi,A)
-                ign_max = iof.masked_fill_(~ign_valid[:, :, None],
-                                           0.).max(dim=1).values
-            overlaps.masked_fill_(
-                (ign_max > assigner.ignore_iof_thr)[:, None, :], -1.)
-
-        # Padding gts and anchors that do not take part never win a max.
-        # (in place: ``overlaps`` is a fresh tensor without autograd history)
-        overlaps.masked_fill_(~gt_valid[:, :, None], neg_inf)
-        overlaps.masked_fill_(~inside[:, None, :], neg_inf)
-
-        # 1. everything ignored by default
-        assigned = torch.full_like(inside, -1, dtype=torch.long)
         # for each anchor the best gt (first index on ties, as stock)
-        max_overlaps, argmax_overlaps = overlaps.max(dim=1)  # (B, A)
-        # for each gt the best anchor (first index on ties, as stock)
-        gt_max_overlaps, gt_argmax_overlaps = overlaps.max(dim=2)  # (B, G)
-
-        # 2. negatives
+        max_overlaps, argmax_overlaps = overlaps.max(dim=1)
+        assigned = torch.full_like(argmax_overlaps, -1)
         neg_thr = assigner.neg_iou_thr
         if isinstance(neg_thr, float):
             assigned.masked_fill_(
@@ -352,98 +310,138 @@ class IRSSDHead(SSDHead):
             assert len(neg_thr) == 2
             assigned.masked_fill_((max_overlaps >= neg_thr[0])
                                   & (max_overlaps < neg_thr[1]), 0)
-
-        # 3. positives above pos_iou_thr
-        pos = max_overlaps >= assigner.pos_iou_thr
-        assigned = torch.where(pos, argmax_overlaps + 1, assigned)
-
-        # 4. low-quality matches: each gt takes its best anchor(s); the
-        # stock loop runs over gts in order, so the largest index wins.
+        assigned = torch.where(max_overlaps >= assigner.pos_iou_thr,
+                               argmax_overlaps + 1, assigned)
         if assigner.match_low_quality:
-            gt_ok = gt_valid & (gt_max_overlaps >= assigner.min_pos_iou)
+            # each gt takes its best anchor(s); stock loops over the gts in
+            # order, so on a shared anchor the later gt wins: amax of index+1
+            gt_max, gt_argmax = overlaps.max(dim=2)
+            gt_ok = gt_valid & (gt_max >= assigner.min_pos_iou)
             gt_ids = torch.arange(
                 1, num_gts + 1, device=gt_valid.device).expand(num_imgs, -1)
             if assigner.gt_max_assign_all:
-                hit = (overlaps == gt_max_overlaps[:, :, None]) \
-                    & gt_ok[:, :, None]
-                # int32 keeps the (B, G, A) temporary small
+                hit = (overlaps == gt_max[:, :, None]) & gt_ok[:, :, None]
                 forced = torch.where(hit, gt_ids[:, :, None].int(),
-                                     0).amax(dim=1).long()  # (B, A)
+                                     0).amax(dim=1).long()
             else:
                 forced = torch.zeros_like(assigned).scatter_reduce_(
-                    1, gt_argmax_overlaps, torch.where(gt_ok, gt_ids, 0),
-                    reduce='amax', include_self=True)
+                    1, gt_argmax, torch.where(gt_ok, gt_ids, 0),
+                    reduce='amax')
             assigned = torch.where(forced > 0, forced, assigned)
+        return assigned
 
-        # no gt in an image: every anchor is negative
-        has_gt = gt_valid.any(dim=1, keepdim=True)
-        assigned = torch.where(has_gt, assigned, 0)
-        return torch.where(inside, assigned, -1)
+    def _batched_assign(self, anchors: Tensor, inside: Tensor,
+                        all_inside: bool, gt_boxes: Tensor,
+                        counts: List[int],
+                        batch_gt_instances_ignore: OptInstanceList) -> Tensor:
+        """``MaxIoUAssigner.assign`` for the whole batch.
 
-    def _batched_targets(self, anchors: Tensor, inside: Tensor,
-                         batch_gt_instances: InstanceList,
-                         batch_gt_instances_ignore: OptInstanceList
-                         ) -> Tuple[Tensor, ...]:
-        """Targets of ``AnchorHead._get_targets_single`` (with
-        ``unmap_outputs=True``) for the whole batch.
+        Args:
+            anchors (Tensor): ``(1 or B, A, 4)`` anchors.
+            inside (Tensor): ``(B, A)`` bool, anchors that take part.
+            all_inside (bool): Whether ``inside`` is all True.
+            gt_boxes (Tensor): ``(G, 4)`` gts of all images, concatenated.
+            counts (list[int]): Number of gts of each image.
+            batch_gt_instances_ignore (list, optional): Ignored instances.
 
         Returns:
-            tuple: ``labels (B, A)``, ``label_weights (B, A)``,
-            ``bbox_targets (B, A, D)``, ``bbox_weights (B, A, D)`` and the
-            tensor ``avg_factor`` (sum over images of ``max(num_pos, 1)``).
+            Tensor: ``(B, A)`` long: -1 ignore, 0 negative, k > 0 the
+            (k-1)-th row of ``gt_boxes``.
         """
         num_imgs, num_anchors = inside.shape
         device = inside.device
-        anchors = anchors.expand(num_imgs, -1, -1)
-        gt_boxes = [get_box_tensor(g.bboxes) for g in batch_gt_instances]
-        gt_labels = [g.labels for g in batch_gt_instances]
-        gt_bboxes, gt_labels, gt_valid = _pad_instances(
-            gt_boxes, gt_labels, device)
-
-        if gt_valid.size(1) == 0:  # no gt in the whole batch
-            assigned = torch.where(inside, 0, -1)
-        else:
-            assigned = self._batched_assign(anchors,
-                                            inside, gt_bboxes.to(anchors),
-                                            gt_valid,
-                                            batch_gt_instances_ignore)
-
-        pos = assigned > 0
-        neg = assigned == 0
-        gt_idx = (assigned - 1).clamp(min=0)  # (B, A)
-
-        labels = torch.full_like(assigned, self.num_classes)
-        pos_weight = self.train_cfg['pos_weight']
-        pos_weight = 1.0 if pos_weight <= 0 else pos_weight
-        label_weights = torch.where(pos, pos_weight,
-                                    neg.to(anchors.dtype)).to(anchors.dtype)
-
-        if gt_valid.size(1) > 0:
-            labels = torch.where(pos, gt_labels.gather(1, gt_idx), labels)
-            matched = gt_bboxes.gather(
-                1, gt_idx[:, :, None].expand(-1, -1,
-                                             gt_bboxes.size(-1)))
-            if self.reg_decoded_bbox:
-                targets = matched.to(anchors.dtype)
+        assigned = torch.zeros_like(inside, dtype=torch.long)
+        ignored = self._ignored_anchors(anchors, batch_gt_instances_ignore,
+                                        num_imgs)
+        calc = self.assigner.iou_calculator
+        fast_iou = calc.dtype is None and anchors.dtype in (torch.float32,
+                                                            torch.float64)
+        padded_boxes = torch.cat([gt_boxes, gt_boxes.new_zeros(1, 4)])
+        for images, rows, offsets, padded in self._gt_blocks(
+                counts, num_anchors, device):
+            boxes = padded_boxes[rows]  # (b, g, 4)
+            img_anchors = anchors if anchors.size(0) == 1 else \
+                anchors[images]
+            if fast_iou:
+                overlaps = iou_matrix(boxes, img_anchors)
             else:
-                targets = self.bbox_coder.encode(
-                    anchors.reshape(-1, anchors.size(-1)),
-                    matched.reshape(-1, matched.size(-1)).to(anchors))
-                targets = targets.view(num_imgs, num_anchors, -1)
-            bbox_targets = torch.where(pos[:, :, None], targets,
-                                       targets.new_zeros(()))
-        else:
-            dim = 4 if self.reg_decoded_bbox else self.bbox_coder.encode_size
-            bbox_targets = anchors.new_zeros(num_imgs, num_anchors, dim)
-        bbox_weights = pos[:, :, None].expand_as(bbox_targets).to(
-            bbox_targets.dtype)
-
-        avg_factor = pos.sum(dim=1).clamp(min=1).sum().to(anchors.dtype)
-        return labels, label_weights, bbox_targets, bbox_weights, avg_factor
+                overlaps = calc(
+                    boxes, img_anchors.expand(boxes.size(0), -1, -1))
+            if ignored is not None:
+                overlaps.masked_fill_(ignored[images][:, None, :], -1.)
+            gt_valid = rows < gt_boxes.size(0)
+            if padded:
+                overlaps.masked_fill_(~gt_valid[:, :, None], float('-inf'))
+            if not all_inside:
+                overlaps.masked_fill_(~inside[images][:, None, :],
+                                      float('-inf'))
+            block = self._assign_block(overlaps, gt_valid)
+            block = torch.where(block > 0, block + offsets[:, None], block)
+            assigned.index_copy_(0, images, block)
+        if not all_inside:
+            assigned = torch.where(inside, assigned, -1)
+        return assigned
 
     # ------------------------------------------------------------------
     # loss
     # ------------------------------------------------------------------
+    def _anchor_ce(self, cls_scores: List[Tensor], labels: Tensor) -> Tensor:
+        """Cross-entropy of every anchor, ``(B, A)``, without autograd.
+
+        Each row goes through ``F.cross_entropy`` on the ``(anchors, C)``
+        layout that the stock head uses, in blocks that fit the cache.
+
+        Args:
+            cls_scores (list[Tensor]): ``(B, k*C, H, W)`` per level.
+            labels (Tensor): ``(B, A)`` long labels.
+        """
+        num_imgs = labels.size(0)
+        channels = self.cls_out_channels
+        block = _block_elements(labels.device)
+        columns, start = [], 0
+        with torch.no_grad():
+            for score in cls_scores:
+                per_img = score[0].numel()
+                num = per_img // channels
+                step = max(1, block // per_img)
+                level_labels = labels[:, start:start + num]
+                parts = [
+                    F.cross_entropy(
+                        score[i:i + step].permute(0, 2, 3,
+                                                  1).reshape(-1, channels),
+                        level_labels[i:i + step].reshape(-1),
+                        reduction='none').view(-1, num)
+                    for i in range(0, num_imgs, step)
+                ]
+                columns.append(parts[0] if len(parts) == 1 else torch.
+                               cat(parts))
+                start += num
+        return torch.cat(columns, 1)
+
+    def _gather_selected(self, preds: List[Tensor], anchor_idx: Tensor,
+                         img_idx: Tensor, level_counts: List[int],
+                         width: int) -> Tensor:
+        """Rows ``(S, width)`` of the selected anchors, with autograd.
+
+        Args:
+            preds (list[Tensor]): ``(B, k*width, H, W)`` per level.
+            anchor_idx (Tensor): ``(S,)`` anchor indices, sorted.
+            img_idx (Tensor): ``(S,)`` image indices.
+            level_counts (list[int]): Selected anchors in each level.
+            width (int): Values per anchor (classes or box deltas).
+        """
+        rows, start, first = [], 0, 0
+        for pred, count, num_base in zip(preds, level_counts,
+                                         self.num_base_priors):
+            # a level without selected anchors still gets a (zero) gradient
+            local = anchor_idx[start:start + count] - first
+            level = pred.reshape(pred.size(0), num_base, width, -1)
+            rows.append(level[img_idx[start:start + count], local % num_base,
+                              :, local // num_base])
+            start += count
+            first += pred[0].numel() // width
+        return torch.cat(rows)
+
     def loss_by_feat(
         self,
         cls_scores: List[Tensor],
@@ -452,12 +450,17 @@ class IRSSDHead(SSDHead):
         batch_img_metas: List[dict],
         batch_gt_instances_ignore: OptInstanceList = None
     ) -> Dict[str, List[Tensor]]:
-        """Compute the SSD losses, batched (see the module docstring).
+        """SSD losses; same arguments and result as
+        ``SSDHead.loss_by_feat``.
 
-        Same arguments and return value as ``SSDHead.loss_by_feat``:
-        ``dict(loss_cls=[(1,) tensor per image],
-        loss_bbox=[scalar tensor per image])``. With ``batched=False`` it
-        is ``SSDHead.loss_by_feat``.
+        Args:
+            cls_scores (list[Tensor]): ``(B, k*(num_classes+1), H, W)`` per
+                level.
+            bbox_preds (list[Tensor]): ``(B, k*4, H, W)`` per level.
+            batch_gt_instances (list[InstanceData]): Gts (``bboxes``,
+                ``labels``) per image.
+            batch_img_metas (list[dict]): Image metas.
+            batch_gt_instances_ignore (list, optional): Ignored instances.
         """
         if not self.batched:
             return super().loss_by_feat(
@@ -472,57 +475,86 @@ class IRSSDHead(SSDHead):
         device = cls_scores[0].device
         num_imgs = len(batch_img_metas)
 
-        anchors, inside = self._batched_anchors(featmap_sizes,
-                                                batch_img_metas, device)
-        (labels, label_weights, bbox_targets, bbox_weights,
-         avg_factor) = self._batched_targets(anchors, inside,
-                                             batch_gt_instances,
-                                             batch_gt_instances_ignore)
+        anchors, inside, all_inside = self._batched_anchors(
+            featmap_sizes, batch_img_metas, device)
+        num_anchors = inside.size(1)
 
-        all_cls_scores = torch.cat([
-            s.permute(0, 2, 3, 1).reshape(num_imgs, -1, self.cls_out_channels)
-            for s in cls_scores
-        ], 1)
-        all_bbox_preds = torch.cat([
-            b.permute(0, 2, 3, 1).reshape(num_imgs, -1, 4)
-            for b in bbox_preds
-        ], 1)
-        num_anchors = all_cls_scores.size(1)
-
-        # classification: per-anchor CE, then hard negative mining
-        loss_cls_all = F.cross_entropy(
-            all_cls_scores.reshape(-1, self.cls_out_channels),
-            labels.reshape(-1),
-            reduction='none').view(num_imgs, num_anchors) * label_weights
-        # FG cat_id: [0, num_classes - 1], BG cat_id: num_classes
-        pos = (labels >= 0) & (labels < self.num_classes)
-        neg = labels == self.num_classes
+        # targets (AnchorHead._get_targets_single, unmap_outputs=True)
+        gt_box_list = [get_box_tensor(g.bboxes) for g in batch_gt_instances]
+        counts = [b.size(0) for b in gt_box_list]
+        gt_boxes = torch.cat(gt_box_list).to(anchors)
+        gt_labels = torch.cat([g.labels for g in batch_gt_instances])
+        gt_inds = self._batched_assign(anchors, inside, all_inside, gt_boxes,
+                                       counts, batch_gt_instances_ignore)
+        pos = gt_inds > 0
+        matched = (gt_inds - 1).clamp(min=0)
+        labels = torch.full_like(gt_inds, self.num_classes)
+        if gt_boxes.size(0):
+            labels = torch.where(pos, gt_labels.to(device)[matched], labels)
+        pos_weight = self.train_cfg['pos_weight']
+        pos_weight = 1.0 if pos_weight <= 0 else pos_weight
+        label_weights = torch.where(pos, pos_weight,
+                                    (gt_inds == 0).float()).float()
         num_pos = pos.sum(dim=1)
-        num_neg = torch.minimum(self.train_cfg['neg_pos_ratio'] * num_pos,
-                                neg.sum(dim=1))
-        # Losses are >= 0, so -1 sorts every non-negative anchor after the
-        # negatives; num_neg never exceeds the number of negatives.
-        neg_sorted = loss_cls_all.masked_fill(~neg, -1.).sort(
-            dim=1, descending=True).values
-        rank = torch.arange(num_anchors, device=device)
-        keep = rank[None, :] < num_neg[:, None]
-        loss_cls_neg = neg_sorted.masked_fill(~keep, 0.).sum(dim=1)
-        loss_cls_pos = loss_cls_all.masked_fill(~pos, 0.).sum(dim=1)
-        loss_cls = (loss_cls_pos + loss_cls_neg) / avg_factor
+        avg_factor = num_pos.clamp(min=1).sum().float()
 
-        # regression: smooth L1 on positives, normalised as
-        # weight_reduce_loss does with avg_factor
+        # hard negative mining (SSD paper, sec. 2.2): per image the
+        # neg_pos_ratio * num_pos background anchors with the largest loss
+        loss_all = self._anchor_ce(cls_scores, labels) * label_weights
+        background = labels == self.num_classes
+        num_neg = torch.minimum(self.train_cfg['neg_pos_ratio'] * num_pos,
+                                background.sum(dim=1))
+        selected = pos.clone()
+        max_neg = int(num_neg.max())  # one host read per batch
+        if max_neg > 0:
+            # losses are >= 0, so -1 ranks every non-background anchor last
+            top = loss_all.masked_fill(~background, -1.).topk(max_neg, dim=1)
+            keep = torch.arange(max_neg, device=device)[None, :] \
+                < num_neg[:, None]
+            selected |= torch.zeros_like(selected).scatter_(
+                1, top.indices, keep)
+
+        # only the selected anchors enter the graph
+        anchor_idx, img_idx = selected.t().nonzero().unbind(1)
+        level_starts = torch.tensor(
+            [0] + [s[0].numel() // self.cls_out_channels
+                   for s in cls_scores[:-1]]).cumsum(0)[1:]
+        bounds = torch.searchsorted(anchor_idx, level_starts.to(device))
+        bounds = [0] + bounds.tolist() + [anchor_idx.numel()]
+        level_counts = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
+
+        sel_scores = self._gather_selected(cls_scores, anchor_idx, img_idx,
+                                           level_counts,
+                                           self.cls_out_channels)
+        sel_labels = labels[img_idx, anchor_idx]
+        sel_cls = F.cross_entropy(
+            sel_scores, sel_labels,
+            reduction='none') * label_weights[img_idx, anchor_idx]
+        loss_cls = sel_cls.new_zeros(num_imgs).index_add(
+            0, img_idx, sel_cls) / avg_factor
+
+        sel_preds = self._gather_selected(bbox_preds, anchor_idx, img_idx,
+                                          level_counts, 4)
+        sel_pos = pos[img_idx, anchor_idx]
+        sel_anchors = anchors[0][anchor_idx] if anchors.size(0) == 1 else \
+            anchors[img_idx, anchor_idx]
+        sel_gts = torch.cat([gt_boxes, gt_boxes.new_zeros(1, 4)])[torch.where(
+            sel_pos, matched[img_idx, anchor_idx], gt_boxes.size(0))]
         if self.reg_decoded_bbox:
-            all_bbox_preds = self.bbox_coder.decode(
-                anchors.expand(num_imgs, -1, -1).reshape(-1, 4),
-                all_bbox_preds.reshape(-1, 4)).view(num_imgs, num_anchors, -1)
+            sel_preds = self.bbox_coder.decode(sel_anchors, sel_preds)
+            targets = sel_gts
+        else:
+            targets = self.bbox_coder.encode(sel_anchors, sel_gts)
+        targets = torch.where(sel_pos[:, None], targets, 0.)
         loss_bbox = smooth_l1_loss(
-            all_bbox_preds,
-            bbox_targets,
-            bbox_weights,
+            sel_preds,
+            targets,
+            sel_pos[:, None].expand_as(targets).to(targets.dtype),
             beta=self.train_cfg['smoothl1_beta'],
-            reduction='none').flatten(1).sum(dim=1)
-        loss_bbox = loss_bbox / (avg_factor + torch.finfo(torch.float32).eps)
+            reduction='none').sum(dim=1)
+        loss_bbox = loss_bbox.new_zeros(num_imgs).index_add(
+            0, img_idx,
+            loss_bbox) / (avg_factor + torch.finfo(torch.float32).eps)
 
         return dict(
             loss_cls=list(loss_cls[:, None].unbind(0)),
