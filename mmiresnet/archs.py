@@ -2,18 +2,13 @@
 
 A name such as ``iresnet50`` or ``rgsnet26-d`` maps to an :class:`Arch`:
 the registered backbone class, its ``variant``, the depth and blocks per
-stage, where the official ImageNet weights are published (if anywhere) and
-the paper reference. Backbone classes read their depth tables from here,
-and checkpoint-name parsing, the listing and paper-table tools, the model
-zoo and the tests derive from :data:`ARCHS`.
+stage, the official ImageNet weights (if published) and the paper. Backbone
+classes read their depth tables from here; checkpoint-name parsing, the
+listing and paper-table tools and the tests derive from :data:`ARCHS`.
+A new depth is one row in a depth table, a new family one row in
+:data:`FAMILIES` (see docs/adding_a_variant.md and docs/architecture.md).
 
-* A new depth is one row in a depth table (plus one row in
-  :data:`OFFICIAL_WEIGHTS` if weights exist).
-* A new family is one row in :data:`FAMILIES` (plus a flag or small
-  subclass in ``mmiresnet/models/backbones``).
-
-This module is plain data: it imports nothing from the models, so tools can
-read it without building anything.
+Plain data: nothing from the models is imported.
 """
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,7 +32,7 @@ GROUP_DEPTHS = MappingProxyType(
     {d: IRESNET_DEPTHS[d]
      for d in (50, 101, 152)})
 
-# RGSNet (Zhang et al. 2019, Table 8; 200 as ResNet-200).
+# RGSNet (Zhang et al. 2019, Table 8; 200 from Table 11, as ResNet-200).
 RGSNET_DEPTHS = MappingProxyType({
     26: ('bottleneck', (2, 2, 2, 2)),
     32: ('bottleneck', (2, 3, 3, 2)),
@@ -111,45 +106,63 @@ class Family:
     """One row per family: how its arch names are formed and built.
 
     ``name`` is the arch name with ``{depth}`` in it, ``type`` the
-    registered backbone, ``variant`` its ``variant`` argument (None for the
-    class default) and ``depths`` one of the depth tables above.
+    registered backbone, ``variant`` its ``variant`` argument, ``depths``
+    one of the depth tables above, ``paper`` the reference, ``title`` the
+    paper's name of the network (with ``{depth}``) and ``dataset`` the
+    input it is built for: ``'imagenet'`` (224x224) or ``'cifar'`` (32x32).
     """
     name: str
     type: str
     variant: str
     depths: MappingProxyType
     paper: str
+    title: str
+    dataset: str = 'imagenet'
 
 
 FAMILIES = (
     Family('iresnet{depth}', 'IResNet', 'iresnet', IRESNET_DEPTHS,
-           f'iResNet ({_DUTA}, Sec. 3.1-3.2, Table 9)'),
+           f'iResNet ({_DUTA}, Sec. 3.1-3.2, Table 9)',
+           'iResNet-{depth}'),
     Family('resstage{depth}', 'IResNet', 'resstage', IRESNET_DEPTHS,
-           f'ResStage ablation ({_DUTA}, Sec. 3.1, Table 2)'),
+           f'ResStage ablation ({_DUTA}, Sec. 3.1, Table 2)',
+           'ResStage-{depth}'),
     Family('resmax{depth}', 'IResNet', 'resmax', IRESNET_DEPTHS,
-           f'ResMax ablation ({_DUTA}, Sec. 3.2, Table 14)'),
+           f'ResMax ablation ({_DUTA}, Sec. 3.2, Table 14)',
+           'ResMax-{depth}'),
     Family('resnet{depth}', 'IResNet', 'resnet', IRESNET_DEPTHS,
-           'ResNet baseline (He et al. 2016; ' f'{_DUTA}, Table 2)'),
+           'ResNet baseline (He et al. 2016; ' f'{_DUTA}, Table 2)',
+           'ResNet-{depth}'),
     Family('iresgroup{depth}', 'IResGroup', 'iresnet', GROUP_DEPTHS,
-           f'iResGroup ({_DUTA}, Sec. 3.3, Tables 1 and 6)'),
+           f'iResGroup ({_DUTA}, Sec. 3.3, Tables 1 and 6)',
+           'iResGroup-{depth}'),
     Family('iresgroupfix{depth}', 'IResGroupFix', 'iresnet', GROUP_DEPTHS,
-           f'iResGroupFix ({_DUTA}, Sec. 3.3, Tables 1 and 6)'),
+           f'iResGroupFix ({_DUTA}, Sec. 3.3, Tables 1 and 6)',
+           'iResGroupFix-{depth}'),
     Family('resgroup{depth}', 'ResGroup', 'resnet', GROUP_DEPTHS,
-           f'ResGroup baseline ({_DUTA}, Tables 1 and 6)'),
+           f'ResGroup baseline ({_DUTA}, Tables 1 and 6)',
+           'ResGroup-{depth}'),
     Family('resgroupfix{depth}', 'ResGroupFix', 'resnet', GROUP_DEPTHS,
-           f'ResGroupFix baseline ({_DUTA}, Tables 1 and 6)'),
+           f'ResGroupFix baseline ({_DUTA}, Tables 1 and 6)',
+           'ResGroupFix-{depth}'),
     Family('iresnet{depth}-cifar', 'IResNetCIFAR', 'iresnet', CIFAR_DEPTHS,
-           f'iResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)'),
+           f'iResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)',
+           'iResNet-{depth}', 'cifar'),
     Family('resnet{depth}-cifar', 'IResNetCIFAR', 'resnet', CIFAR_DEPTHS,
-           f'ResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)'),
+           f'ResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)',
+           'ResNet-{depth}', 'cifar'),
     Family('rgsnet{depth}-b', 'RGSNet', 'b', RGSNET_DEPTHS,
-           f'b-RGSNet ({_ZHANG}, Sec. 3.1, Table 10)'),
+           f'b-RGSNet ({_ZHANG}, Sec. 3, Fig. 3a, Tables 2, 10)',
+           'b-RGSNet-{depth}'),
     Family('rgsnet{depth}-d', 'RGSNet', 'd', RGSNET_DEPTHS,
-           f'd-RGSNet ({_ZHANG}, Sec. 3.2, Table 10)'),
+           f'd-RGSNet ({_ZHANG}, Sec. 3, Fig. 3b, Table 2)',
+           'd-RGSNet-{depth}'),
     Family('rgsnet{depth}-res', 'RGSNet', 'res', RGSNET_DEPTHS,
-           f'Res-RGSNet ({_ZHANG}, Sec. 3.3, Table 10)'),
+           f'Res-RGSNet ({_ZHANG}, Sec. 3, Fig. 3c, Tables 2, 10)',
+           'Res-RGSNet-{depth}'),
     Family('rgsnet{depth}-resnet', 'RGSNet', 'resnet', RGSNET_DEPTHS,
-           f'ResNet baseline of RGSNet ({_ZHANG}, Table 10)'),
+           f'ResNet baseline of RGSNet ({_ZHANG}, Tables 2, 8)',
+           'ResNet-{depth}'),
 )
 
 
@@ -165,6 +178,7 @@ class Arch:
     paper: str
     weights: str = None  # official ImageNet weights (OFFICIAL_WEIGHTS)
     family: Family = field(default=None, repr=False, compare=False)
+    title: str = None  # the paper's name, e.g. 'iResNet-50'
 
     def backbone_cfg(self, **overrides):
         """Backbone config that builds this arch, e.g. for ``MODELS``."""
@@ -182,7 +196,8 @@ ARCHS = MappingProxyType({
         stage_blocks=stage_blocks,
         paper=fam.paper,
         weights=OFFICIAL_WEIGHTS.get(fam.name.format(depth=depth)),
-        family=fam)
+        family=fam,
+        title=fam.title.format(depth=depth))
     for fam in FAMILIES
     for depth, (block_type, stage_blocks) in fam.depths.items()
 })

@@ -1,13 +1,11 @@
 """Checkpoint conversion and checked loading shared by the tools and models.
 
-* Official iResNet checkpoints (plain state dicts, ``architecture_spec``
-  Sec. 5) use the same parameter names as our backbones, so converting is a
-  ``backbone.`` prefix and ``fc.* -> head.fc.*``; what matters is checking
-  that every key is used and every shape fits.
-* Converted files hold only tensors and primitives, so they load with
-  ``torch.load(weights_only=True)``.
-* Files are written atomically and never over an existing file unless asked.
+Official checkpoints use our parameter names, so converting one is a
+``backbone.`` prefix and ``fc.* -> head.fc.*`` (key layout:
+docs/architecture.md); every key and shape is checked. Files are written
+atomically, never over an existing file unless asked.
 """
+import json
 import os
 import os.path as osp
 import re
@@ -15,19 +13,7 @@ import tempfile
 
 import torch
 
-ARCH_PATTERN = re.compile(r'^(iresnet|resstage|resmax|resnet|iresgroupfix|'
-                          r'iresgroup|resgroupfix|resgroup)(\d+)$')
-# Official architecture name prefix -> backbone type and variant.
-ARCH_FAMILIES = {
-    'iresnet': ('IResNet', None),
-    'resstage': ('IResNet', 'resstage'),
-    'resmax': ('IResNet', 'resmax'),
-    'resnet': ('IResNet', 'resnet'),
-    'iresgroup': ('IResGroup', None),
-    'iresgroupfix': ('IResGroupFix', None),
-    'resgroup': ('ResGroup', None),
-    'resgroupfix': ('ResGroupFix', None),
-}
+from .archs import get_arch
 
 
 class CheckpointMismatch(ValueError):
@@ -35,20 +21,13 @@ class CheckpointMismatch(ValueError):
 
 
 def backbone_cfg_from_arch(arch, **overrides):
-    """Backbone config of an official architecture name, e.g. 'iresnet50'."""
-    match = ARCH_PATTERN.match(arch)
-    if match is None:
-        raise ValueError(
-            f'arch={arch!r} is not an official architecture name; allowed: '
-            f'{sorted(ARCH_FAMILIES)} followed by a depth, e.g. iresnet50, '
-            'iresgroupfix101')
-    family, depth = match.group(1), int(match.group(2))
-    cls_name, variant = ARCH_FAMILIES[family]
-    cfg = dict(type=cls_name, depth=depth)
-    if variant:
-        cfg['variant'] = variant
-    cfg.update(overrides)
-    return cfg
+    """Backbone config of an arch name of :data:`mmiresnet.archs.ARCHS`.
+
+    Args:
+        arch (str): E.g. ``'iresnet50'``, ``'rgsnet26-d'``.
+        **overrides: Backbone arguments to set or replace.
+    """
+    return get_arch(arch).backbone_cfg(**overrides)
 
 
 def build_meta_backbone(cfg):
@@ -116,24 +95,38 @@ def load_file(path):
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
+def _write_atomic(path, force, write, suffix):
+    if osp.exists(path) and not force:
+        raise FileExistsError(f'{path} exists; pass --force to overwrite it')
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
 def save_atomic(obj, path, force=False):
     """``torch.save`` into a temp file, then rename over ``path``.
 
     Refuses an existing ``path`` unless ``force``; an interrupted save
     leaves the old file (if any) untouched and no partial file behind.
     """
-    if osp.exists(path) and not force:
-        raise FileExistsError(f'{path} exists; pass --force to overwrite it')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp_', suffix='.pth')
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    _write_atomic(path, force, lambda tmp: torch.save(obj, tmp), '.pth')
+
+
+def save_json(obj, path, force=False):
+    """Write ``obj`` as JSON to ``path`` atomically, as :func:`save_atomic`."""
+
+    def write(tmp):
+        with open(tmp, 'w') as f:
+            json.dump(obj, f, indent=1)
+
+    _write_atomic(path, force, write, '.json')
 
 
 def stage_prefixes_beyond(num_stages, max_stages=8):

@@ -1,12 +1,12 @@
 """Test oracle: the official iResNet/iResGroup forward pass and key layout.
 
-Written from the layer order documented in ../shared/docs/architecture_spec.md
-(Sec. 1-3): separate start/middle/end flags, ``bn0``/``bn3`` only where the
-official code creates them, ``downsample = Sequential(MaxPool, conv, BN)``,
-and the shared in-place ReLU whose side effect on the shortcut the published
-weights depend on. It deliberately mirrors the official structure (one class
-per block kind, flags checked in ``forward``) rather than mmiresnet's, so the
-tests compare two independent implementations.
+Written from the layer order in docs/architecture.md: separate start/middle/
+end flags, ``bn0``/``bn3`` only where the official code creates them,
+``downsample = Sequential(MaxPool, conv, BN)``, and the shared in-place ReLU
+whose side effect on the shortcut the published weights depend on. It
+mirrors the official structure (one class per block kind, flags checked in
+``forward``) rather than mmiresnet's, so the tests compare two independent
+implementations.
 """
 import torch.nn as nn
 

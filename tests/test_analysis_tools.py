@@ -1,73 +1,115 @@
-"""Logic of the analysis tools (not speed: speed is measured by the tools)."""
-import importlib.util
+"""Logic of the analysis tools (not speed: speed is measured by the tools).
+
+Each tool runs as a command (``python tools/analysis/<tool>.py``) and is
+checked through its printed table and its ``--json`` rows.
+"""
 import json
-import os.path as osp
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-TOOLS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools',
-                 'analysis')
+from mmiresnet.archs import ARCHS, FAMILIES
+
+TOOLS = Path(__file__).resolve().parents[1] / 'tools' / 'analysis'
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_tool(name, *args, check=True):
+    """Run ``tools/analysis/<name>.py`` with ``args`` on one thread."""
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    proc = subprocess.run([sys.executable, str(TOOLS / f'{name}.py'),
+                           *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=900)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
 
 
-def test_paper_tables_params_match_papers(capsys):
-    tool = load_tool('paper_tables')
-    rows = tool.main(['--tables', '1', '2', '3', '5', '6', '14', 'R10',
-                      '--no-flops'])
-    assert len(rows) == len([r for r in tool.CLS_ROWS])
-    for table, name, params, paper, gflops, _ in rows:
-        digits = tool.paper_digits(paper)
-        assert round(params / 1e6, digits) == pytest.approx(paper), name
-        assert gflops is None
-    out = capsys.readouterr().out
-    assert '| 2 | iResNet-50 | 25.557 | 25.56 | +0.00 |' in out
+def paper_digits(value):
+    text = repr(value)
+    return len(text.split('.')[1]) if '.' in text else 0
+
+
+def test_paper_tables_params_match_papers(tmp_path):
+    out = tmp_path / 'rows.json'
+    proc = run_tool('paper_tables', '--tables', '1', '2', '3', '5', '6',
+                    '14', 'R10', '--no-flops', '--json', out)
+    rows = json.loads(out.read_text())
+    # Tables 1 (3 rows), 2 (12), 3 (2), 5 (16), 6 (12), 14 (1), R10 (2).
+    assert len(rows) == 48
+    assert {r['table'] for r in rows} == {'1', '2', '3', '5', '6', '14',
+                                          'R10'}
+    for r in rows:
+        digits = paper_digits(r['paper_params_m'])
+        assert round(r['params'] / 1e6, digits) == \
+            pytest.approx(r['paper_params_m']), r['model']
+        assert r['gflops'] is None
+    assert '| 2 | iResNet-50 | 25.557 | 25.56 | +0.00 |' in proc.stdout
+    assert '| 5 | ResNet-3002 CIFAR-100 |' in proc.stdout
+    assert '| R10 | Res-RGSNet-50 |' in proc.stdout
+    # An existing --json is refused before anything is computed.
+    again = run_tool('paper_tables', '--tables', '14', '--no-flops',
+                     '--json', out, check=False)
+    assert again.returncode == 2 and 'exists' in again.stderr
+    assert json.loads(out.read_text()) == rows
 
 
 def test_paper_tables_counts_flops(tmp_path):
-    tool = load_tool('paper_tables')
     out = tmp_path / 'rows.json'
-    rows = tool.main(['--tables', '5', '--models', 'iResNet-164 CIFAR-10',
-                      '--json', str(out)])
-    assert [r[1] for r in rows] == ['iResNet-164 CIFAR-10',
-                                    'iResNet-164 CIFAR-100']
-    row = rows[0]
+    proc = run_tool('paper_tables', '--tables', '5', '--models',
+                    'iResNet-164 CIFAR-10', '--json', out)
+    rows = json.loads(out.read_text())
+    assert [r['model'] for r in rows] == ['iResNet-164 CIFAR-10',
+                                          'iResNet-164 CIFAR-100']
     # Table 5: 0.26 GFLOPs for 164 layers (conv + fc multiply-adds: 0.25).
-    assert row[4] == pytest.approx(0.26, abs=0.015)
-    saved = json.loads(out.read_text())
-    assert saved[0]['model'] == 'iResNet-164 CIFAR-10'
-    assert saved[0]['gflops'] == row[4]
+    assert rows[0]['gflops'] == pytest.approx(0.26, abs=0.015)
+    assert rows[0]['params'] == 1_704_154
+    assert f"| {rows[0]['gflops']:.2f} | 0.26 |" in proc.stdout
+
+
+def test_list_backbones_one_row_per_family(tmp_path):
+    out = tmp_path / 'rows.json'
+    proc = run_tool('list_backbones', '--json', out)
+    rows = json.loads(out.read_text())
+    assert [r['arch'] for r in rows] == list(ARCHS)
+    table = [line for line in proc.stdout.splitlines()
+             if line.startswith('| `')]
+    assert [line.split('`')[1] for line in table] == \
+        [f.name for f in FAMILIES]
+    params = {r['arch']: r['params'] for r in rows}
+    # Official counts (1000-class fc) and Table 5 (10-class fc).
+    assert params['iresnet50'] == 25_557_032
+    assert params['iresgroupfix101'] == 43_786_024
+    assert params['resnet1001-cifar'] == 10_328_602
+    assert params['rgsnet50-resnet'] == 25_557_032
+    assert '| `iresnet{depth}` | IResNet | iresnet |' in proc.stdout
+    assert '50: 25.56' in table[0]
 
 
 def test_benchmark_backbone_ratio_and_json(tmp_path):
     pytest.importorskip('mmdet')
-    tool = load_tool('benchmark')
     out = tmp_path / 'bench.json'
-    rows = tool.main(['--model', 'iresnet18', '--batch', '2', '--size', '32',
-                      '--warmup', '1', '--iters', '1', '--repeats', '1',
-                      '--json', str(out)])
+    run_tool('benchmark', '--model', 'iresnet18', '--batch', '2', '--size',
+             '32', '--warmup', '1', '--iters', '1', '--repeats', '1',
+             '--json', out)
+    rows = json.loads(out.read_text())
     labels = {r['model'] for r in rows}
     assert labels == {'iresnet18', 'mmdet-resnet18'}
     ours = [r for r in rows if r['model'] == 'iresnet18']
     assert {r['mode'] for r in ours} == {'train', 'infer'}
     for r in ours:
         assert r['throughput_ratio'] > 0 and r['images_per_s'] > 0
-    assert json.loads(out.read_text()) == json.loads(json.dumps(rows))
 
 
-def test_benchmark_memory_same_reference():
-    tool = load_tool('benchmark')
-    rows = tool.main(['--model', 'iresnet18', '--model-args', 'with_cp=True',
-                      '--reference', 'same', '--mode', 'train', '--batch',
-                      '2', '--size', '64', '--warmup', '1', '--iters', '1',
-                      '--repeats', '1', '--memory'])
-    ours, ref = rows
+def test_benchmark_memory_same_reference(tmp_path):
+    out = tmp_path / 'bench.json'
+    run_tool('benchmark', '--model', 'iresnet18', '--model-args',
+             'with_cp=True', '--reference', 'same', '--mode', 'train',
+             '--batch', '2', '--size', '64', '--warmup', '1', '--iters', '1',
+             '--repeats', '1', '--memory', '--json', out)
+    ours, ref = json.loads(out.read_text())
     assert ours['model'] == 'iresnet18 with_cp=True'
     assert ref['model'] == 'iresnet18'
     assert ours['peak_mem_mb'] > 0 and ref['peak_mem_mb'] > 0
@@ -75,19 +117,17 @@ def test_benchmark_memory_same_reference():
 
 
 def test_depth_study_writes_curves_and_plot(tmp_path):
-    tool = load_tool('depth_study')
     png = tmp_path / 'study.png'
-    results = tool.main(['--depths', '20', '--iters', '3', '--batch', '8',
-                         '--families', 'resnet', 'iresnet', '--out',
-                         str(png)])
+    run_tool('depth_study', '--depths', '20', '--iters', '3', '--batch', '8',
+             '--families', 'resnet', 'iresnet', '--out', png)
+    saved = json.loads((tmp_path / 'study.json').read_text())
+    results = saved['results']
     assert [r['family'] for r in results] == ['resnet', 'iresnet']
     assert all(len(r['losses']) == 3 for r in results)
     assert png.stat().st_size > 1000
-    saved = json.loads((tmp_path / 'study.json').read_text())
-    assert saved['results'][1]['losses'] == results[1]['losses']
 
 
 def test_depth_study_rejects_bad_depth():
-    tool = load_tool('depth_study')
-    with pytest.raises(SystemExit):
-        tool.main(['--depths', '21'])
+    proc = run_tool('depth_study', '--depths', '21', check=False)
+    assert proc.returncode == 2
+    assert 'depth 21' in proc.stderr

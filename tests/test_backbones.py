@@ -11,26 +11,6 @@ from mmiresnet.models.backbones import (IResGroup, IResGroupFix, IResNet,
 from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
                               OfficialNet)
 
-# Official code / paper counts with a 1000-class fc (targets.md Sec. 1).
-IMAGENET_PARAMS = {
-    (IResNet, 18): 11_689_512,
-    (IResNet, 34): 21_797_672,
-    (IResNet, 50): 25_557_032,
-    (IResNet, 101): 44_549_160,
-    (IResNet, 152): 60_192_808,
-    (IResNet, 200): 64_673_832,
-    (IResNet, 302): 96_585_512,
-    (IResNet, 404): 124_524_328,
-    (IResNet, 1001): 255_597_864,
-    (IResGroup, 50): 24_887_080,
-    (IResGroup, 101): 47_813_416,
-    (IResGroup, 152): 66_993_960,
-    (IResGroupFix, 50): 23_366_440,
-    (IResGroupFix, 101): 43_786_024,
-    (IResGroupFix, 152): 60_607_272,
-}
-
-
 def meta_model(cls, **kwargs):
     with torch.device('meta'):
         return cls(**kwargs)
@@ -40,15 +20,12 @@ def with_fc(model, num_classes):
     return count_params(model) + (model.out_channels[-1] + 1) * num_classes
 
 
-@pytest.mark.parametrize('cls,depth', list(IMAGENET_PARAMS),
-                         ids=lambda v: getattr(v, '__name__', str(v)))
-def test_imagenet_param_counts_exact(cls, depth):
-    assert with_fc(meta_model(cls, depth=depth), 1000) == \
-        IMAGENET_PARAMS[(cls, depth)]
+# The exact counts of every named arch with its fc are in test_archs.py.
 
 
 def test_backbone_only_and_ssd_trunk_counts():
-    # architecture_spec Sec. 6: backbone without fc, and the SSD trunk.
+    # The official code's backbone without fc, and the SSD300 trunk (stem and
+    # stages 1-3, stage 3 at stride 1; Duta et al. 2020, Table 7).
     for cls, full, trunk in ((IResNet, 23_508_032, 8_543_296),
                              (IResGroup, 23_862_080, 10_001_216),
                              (IResGroupFix, 22_341_440, 8_480_576)):
@@ -93,6 +70,27 @@ def test_rgsnet50_params_table10(variant):
     gn = sum(2 * m.num_channels for m in model.modules()
              if isinstance(m, nn.GroupNorm))
     assert total - resnet == gn
+
+
+def test_rgsnet_settings_reach_blocks_without_touching_the_class():
+    before = {k: dict(v) for k, v in RGSNet.variants.items()}
+    model = meta_model(RGSNet, depth=26, variant='d', rg_groups=16,
+                       inner_rg_position='before_relu', post_add_relu=True)
+    assert 'variants' not in vars(model)
+    assert RGSNet.variants == before
+    assert model.block_settings(1)['rgs'] == dict(
+        shortcut='rg', inner='before_relu', post_relu=True, groups=16)
+    later = [b for b in model.blocks() if b.downsample is None]
+    assert later and all(b.inner_rg == 'before_relu' and b.relu_after_add
+                         and b.rg_norm.num_groups == 16 for b in later)
+    first = [b for b in model.blocks() if b.downsample is not None]
+    assert all(b.rg_shortcut is None for b in first)  # projection blocks
+    plain = meta_model(RGSNet, depth=26, variant='b')
+    assert all(b.inner_rg is None and not b.relu_after_add
+               and b.rg_norm.num_groups == 32
+               for b in plain.blocks() if b.downsample is None)
+    assert meta_model(RGSNet, depth=26, variant='resnet').block_settings(
+        0)['rgs'] is None
 
 
 def test_rgsnet_widths_and_gn_groups():

@@ -19,110 +19,105 @@ fc at 224x224 (CIFAR 32x32); SSD300 models are built from
 ``configs/ssd300_*_coco.py`` and counted at 300x300.
 """
 import argparse
-import json
 import os.path as osp
 
 import torch
 import torch.nn as nn
 
+from mmiresnet.archs import get_arch
+from mmiresnet.checkpoint import save_json
+from mmiresnet.utils.model_stats import (PooledClassifier, count_flops,
+                                         count_params)
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# (table, model name, backbone cfg, num_classes, paper params M, GFLOPs)
-CLS_ROWS = []
-
-
-def _add(table, name, cfg, params, gflops, num_classes=1000):
-    CLS_ROWS.append((table, name, cfg, num_classes, params, gflops))
-
-
-_add('1', 'ResNet-50', dict(type='IResNet', depth=50, variant='resnet'),
-     25.56, 4.14)
-_add('1', 'ResGroupFix-50', dict(type='ResGroupFix', depth=50), 23.37, 4.30)
-_add('1', 'ResGroup-50', dict(type='ResGroup', depth=50), 24.89, 5.43)
-for depth, params, base, ires in ((50, 25.56, 4.14, 4.18),
-                                  (101, 44.55, 7.88, 7.92),
-                                  (152, 60.19, 11.62, 11.65),
-                                  (200, 64.67, 15.16, 15.19)):
-    _add('2', f'ResNet-{depth}',
-         dict(type='IResNet', depth=depth, variant='resnet'), params, base)
-    _add('2', f'ResStage-{depth}',
-         dict(type='IResNet', depth=depth, variant='resstage'), params, base)
-    _add('2', f'iResNet-{depth}', dict(type='IResNet', depth=depth), params,
-         ires)
-_add('3', 'iResNet-302', dict(type='IResNet', depth=302), 96.59, 22.67)
-_add('3', 'iResNet-404', dict(type='IResNet', depth=404), 124.5, 30.15)
-for depth, p10, p100, gflops in ((164, 1.70, 1.73, 0.26),
-                                 (1001, 10.33, 10.35, 1.59),
-                                 (2000, 20.62, 20.65, 3.17),
-                                 (3002, 30.93, 30.96, 4.75)):
-    for variant, label in (('resnet', 'ResNet'), ('iresnet', 'iResNet')):
-        cfg = dict(type='IResNetCIFAR', depth=depth, variant=variant)
-        _add('5', f'{label}-{depth} CIFAR-10', cfg, p10, gflops, 10)
-        _add('5', f'{label}-{depth} CIFAR-100', cfg, p100, gflops, 100)
-for depth, rows in ((50, ((23.37, 4.30), (24.89, 5.43), (23.37, 4.47),
-                          (24.89, 5.60))),
-                    (101, ((43.79, 8.33), (47.81, 9.94), (43.79, 8.49),
-                           (47.81, 10.11))),
-                    (152, ((60.61, 12.35), (66.99, 14.70), (60.61, 12.53),
-                           (66.99, 14.87)))):
-    for (family, label), (params, gflops) in zip(
-        (('ResGroupFix', 'ResGroupFix'), ('ResGroup', 'ResGroup'),
-         ('IResGroupFix', 'iResGroupFix'), ('IResGroup', 'iResGroup')),
-            rows):
-        _add('6', f'{label}-{depth}', dict(type=family, depth=depth), params,
-             gflops)
-_add('14', 'ResMax-50', dict(type='IResNet', depth=50, variant='resmax'),
-     25.56, 4.18)
-_add('R10', 'b-RGSNet-50', dict(type='RGSNet', depth=50, variant='b'), 25.6,
-     None)
-_add('R10', 'Res-RGSNet-50', dict(type='RGSNet', depth=50, variant='res'),
-     25.6, None)
-
-# Table 7: SSD300 on COCO (config, params M, GFLOPs).
-SSD_ROWS = [
-    ('ResNet-50', 'ssd300_resnet50_coco.py', 22.89, 20.92),
-    ('iResNet-50', 'ssd300_iresnet50_coco.py', 22.89, 20.99),
-    ('iResGroupFix-50', 'ssd300_iresgroupfix50_coco.py', 21.13, 18.61),
-    ('iResGroup-50', 'ssd300_iresgroup50_coco.py', 22.66, 21.62),
-    ('ResNet-101', 'ssd300_resnet101_coco.py', 41.89, 48.45),
-    ('iResNet-101', 'ssd300_iresnet101_coco.py', 41.89, 48.49),
-    ('iResGroupFix-101', 'ssd300_iresgroupfix101_coco.py', 41.55, 48.25),
-    ('iResGroup-101', 'ssd300_iresgroup101_coco.py', 45.58, 54.87),
-]
+# The papers' figures: (table, arch name, classes) -> (params M, GFLOPs).
+# Tables of Duta et al. 2020; 'R10' is Table 10 of Zhang et al. 2019.
+# Table 7 rows are SSD300 on COCO (80 classes), built from
+# configs/ssd300_<arch>_coco.py; the others are classifiers.
+PAPER_FIGURES = {
+    ('1', 'resnet50', 1000): (25.56, 4.14),
+    ('1', 'resgroupfix50', 1000): (23.37, 4.30),
+    ('1', 'resgroup50', 1000): (24.89, 5.43),
+    ('2', 'resnet50', 1000): (25.56, 4.14),
+    ('2', 'resstage50', 1000): (25.56, 4.14),
+    ('2', 'iresnet50', 1000): (25.56, 4.18),
+    ('2', 'resnet101', 1000): (44.55, 7.88),
+    ('2', 'resstage101', 1000): (44.55, 7.88),
+    ('2', 'iresnet101', 1000): (44.55, 7.92),
+    ('2', 'resnet152', 1000): (60.19, 11.62),
+    ('2', 'resstage152', 1000): (60.19, 11.62),
+    ('2', 'iresnet152', 1000): (60.19, 11.65),
+    ('2', 'resnet200', 1000): (64.67, 15.16),
+    ('2', 'resstage200', 1000): (64.67, 15.16),
+    ('2', 'iresnet200', 1000): (64.67, 15.19),
+    ('3', 'iresnet302', 1000): (96.59, 22.67),
+    ('3', 'iresnet404', 1000): (124.5, 30.15),
+    ('5', 'resnet164-cifar', 10): (1.70, 0.26),
+    ('5', 'resnet164-cifar', 100): (1.73, 0.26),
+    ('5', 'iresnet164-cifar', 10): (1.70, 0.26),
+    ('5', 'iresnet164-cifar', 100): (1.73, 0.26),
+    ('5', 'resnet1001-cifar', 10): (10.33, 1.59),
+    ('5', 'resnet1001-cifar', 100): (10.35, 1.59),
+    ('5', 'iresnet1001-cifar', 10): (10.33, 1.59),
+    ('5', 'iresnet1001-cifar', 100): (10.35, 1.59),
+    ('5', 'resnet2000-cifar', 10): (20.62, 3.17),
+    ('5', 'resnet2000-cifar', 100): (20.65, 3.17),
+    ('5', 'iresnet2000-cifar', 10): (20.62, 3.17),
+    ('5', 'iresnet2000-cifar', 100): (20.65, 3.17),
+    ('5', 'resnet3002-cifar', 10): (30.93, 4.75),
+    ('5', 'resnet3002-cifar', 100): (30.96, 4.75),
+    ('5', 'iresnet3002-cifar', 10): (30.93, 4.75),
+    ('5', 'iresnet3002-cifar', 100): (30.96, 4.75),
+    ('6', 'resgroupfix50', 1000): (23.37, 4.30),
+    ('6', 'resgroup50', 1000): (24.89, 5.43),
+    ('6', 'iresgroupfix50', 1000): (23.37, 4.47),
+    ('6', 'iresgroup50', 1000): (24.89, 5.60),
+    ('6', 'resgroupfix101', 1000): (43.79, 8.33),
+    ('6', 'resgroup101', 1000): (47.81, 9.94),
+    ('6', 'iresgroupfix101', 1000): (43.79, 8.49),
+    ('6', 'iresgroup101', 1000): (47.81, 10.11),
+    ('6', 'resgroupfix152', 1000): (60.61, 12.35),
+    ('6', 'resgroup152', 1000): (66.99, 14.70),
+    ('6', 'iresgroupfix152', 1000): (60.61, 12.53),
+    ('6', 'iresgroup152', 1000): (66.99, 14.87),
+    ('14', 'resmax50', 1000): (25.56, 4.18),
+    ('R10', 'rgsnet50-b', 1000): (25.6, None),
+    ('R10', 'rgsnet50-res', 1000): (25.6, None),
+    ('7', 'resnet50', 80): (22.89, 20.92),
+    ('7', 'iresnet50', 80): (22.89, 20.99),
+    ('7', 'iresgroupfix50', 80): (21.13, 18.61),
+    ('7', 'iresgroup50', 80): (22.66, 21.62),
+    ('7', 'resnet101', 80): (41.89, 48.45),
+    ('7', 'iresnet101', 80): (41.89, 48.49),
+    ('7', 'iresgroupfix101', 80): (41.55, 48.25),
+    ('7', 'iresgroup101', 80): (45.58, 54.87),
+}
 TABLES = ('1', '2', '3', '5', '6', '7', '14', 'R10')
+SSD_TABLE = '7'
 
 
-class Classifier(nn.Module):
-    """Backbone -> global average pooling -> fc, as the official nets."""
-
-    def __init__(self, backbone, num_classes):
-        super().__init__()
-        self.backbone = backbone
-        self.fc = nn.Linear(backbone.out_channels[-1], num_classes)
-
-    def forward(self, x):
-        return self.fc(self.backbone(x)[-1].mean((2, 3)))
+def row_label(table, arch, num_classes):
+    """The row's model name: the paper's title of ``arch`` (and dataset)."""
+    title = get_arch(arch).title
+    if table == SSD_TABLE:
+        return f'SSD300 {title}'
+    if get_arch(arch).family.dataset == 'cifar':
+        return f'{title} CIFAR-{num_classes}'
+    return title
 
 
-def count_flops(model, input_shape):
-    """FLOPs of one forward (mmengine's FlopAnalyzer, 1 MAC = 1 FLOP)."""
-    from mmengine.analysis import FlopAnalyzer
-    inputs = (torch.zeros(1, *input_shape), )
-    analyzer = FlopAnalyzer(model, inputs)
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    return analyzer.total()
-
-
-def classification_row(cfg, num_classes, flops):
+def classification_row(arch, num_classes, flops):
+    """(params, GFLOPs or None) of ``arch`` with an fc of ``num_classes``."""
     from mmengine.registry import MODELS
 
     import mmiresnet  # noqa: F401
-    cfg = dict(cfg, out_indices=(-1, ))
-    size = 32 if cfg['type'] == 'IResNetCIFAR' else 224
+    arch = get_arch(arch)
+    cfg = arch.backbone_cfg(out_indices=(-1, ))
+    size = 32 if arch.family.dataset == 'cifar' else 224
     with torch.device('cpu' if flops else 'meta'):
-        model = Classifier(MODELS.build(cfg), num_classes).eval()
-    params = sum(p.numel() for p in model.parameters())
+        model = PooledClassifier(MODELS.build(cfg), num_classes).eval()
+    params = count_params(model)
     gflops = count_flops(model, (3, size, size)) / 1e9 if flops else None
     return params, gflops
 
@@ -138,18 +133,20 @@ class _DetectorForward(nn.Module):
         return self.detector._forward(x)
 
 
-def ssd_row(config, flops):
+def ssd_row(arch, flops):
+    """(params, GFLOPs or None) of ``configs/ssd300_<arch>_coco.py``."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     import mmiresnet  # noqa: F401
     from mmdet.registry import MODELS
-    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', f'ssd300_{get_arch(arch).name}_coco.py'))
     init_default_scope('mmdet')
     cfg.model.backbone.init_cfg = None
     with torch.device('cpu' if flops else 'meta'):
         model = MODELS.build(cfg.model).eval()
-    params = sum(p.numel() for p in model.parameters())
+    params = count_params(model)
     gflops = count_flops(_DetectorForward(model),
                          (3, 300, 300)) / 1e9 if flops else None
     return params, gflops
@@ -182,23 +179,26 @@ def main(argv=None):
                         help='only rows whose model name contains one of '
                         'these strings')
     parser.add_argument('--json', help='also write the rows to this file')
+    parser.add_argument('--force', action='store_true',
+                        help='overwrite an existing --json file')
     args = parser.parse_args(argv)
+    if args.json and osp.exists(args.json) and not args.force:
+        parser.error(f'--json {args.json} exists; pass --force to '
+                     'overwrite it')
     flops = not args.no_flops
 
-    def wanted(name):
-        return args.models is None or any(m in name for m in args.models)
-
     rows = []
-    for table, name, cfg, num_classes, p_paper, f_paper in CLS_ROWS:
-        if table in args.tables and wanted(name):
-            params, gflops = classification_row(cfg, num_classes, flops)
-            rows.append((table, name, params, p_paper, gflops, f_paper))
-    if '7' in args.tables:
-        for name, config, p_paper, f_paper in SSD_ROWS:
-            if wanted(name):
-                params, gflops = ssd_row(config, flops)
-                rows.append(('7', f'SSD300 {name}', params, p_paper, gflops,
-                             f_paper))
+    for (table, arch, num_classes), (p_paper, f_paper) in \
+            PAPER_FIGURES.items():
+        name = row_label(table, arch, num_classes)
+        if table not in args.tables or not (
+                args.models is None or any(m in name for m in args.models)):
+            continue
+        if table == SSD_TABLE:
+            params, gflops = ssd_row(arch, flops)
+        else:
+            params, gflops = classification_row(arch, num_classes, flops)
+        rows.append((table, name, params, p_paper, gflops, f_paper))
 
     print('| table | model | params (M) | paper | diff | GFLOPs | paper '
           '| diff |')
@@ -210,12 +210,10 @@ def main(argv=None):
               f'{diff(ours_m, p_paper, p_digits)} | {fmt(gflops)} | '
               f'{fmt(f_paper)} | {diff(gflops, f_paper)} |')
     if args.json:
-        with open(args.json, 'w') as f:
-            json.dump([
-                dict(table=t, model=n, params=p, paper_params_m=pp,
-                     gflops=g, paper_gflops=pg)
-                for t, n, p, pp, g, pg in rows
-            ], f, indent=1)
+        save_json([
+            dict(table=t, model=n, params=p, paper_params_m=pp, gflops=g,
+                 paper_gflops=pg) for t, n, p, pp, g, pg in rows
+        ], args.json, force=args.force)
     return rows
 
 

@@ -1,31 +1,20 @@
-"""iResNet, iResGroup(Fix), RGSNet and their baselines as one backbone class.
+"""iResNet, iResGroup(Fix), RGSNet and their baselines: one backbone class.
 
-Every network here is :class:`IResNet` with another table of settings:
-
-* :class:`IResNet` -- Duta et al., "Improved Residual Networks for Image and
-  Video Recognition" (ICPR 2020): ResStage (Sec. 3.1) + improved projection
-  shortcut (Sec. 3.2), block counts of Table 9 and the official code; the
-  ablations of Table 2 / Table 14 as ``variant`` (``'resstage'``,
-  ``'resmax'``, ``'resnet'``).
-* :class:`IResGroup`, :class:`IResGroupFix` -- the ResGroup block (Sec. 3.3,
-  Table 1) in iResNet; :class:`ResGroup`, :class:`ResGroupFix` -- the same
-  widths in a plain ResNet.
-* :class:`IResNetCIFAR` -- the CIFAR networks of Tables 12 and 13.
-* :class:`RGSNet` -- Zhang et al., "Revisiting Residual Networks with
-  Nonlinear Shortcuts" (BMVC 2019), b-/d-/Res-RGSNet (Sec. 3).
-
-The interface follows mmdet's ``ResNet``: ``num_stages``, ``strides``,
-``dilations``, ``out_indices``, ``frozen_stages``, ``norm_cfg``,
-``norm_eval``, ``with_cp``, ``zero_init_residual``, ``init_cfg`` and tuple
-outputs.
+Every network here is :class:`IResNet` with another row of settings; the
+depth tables live in :mod:`mmiresnet.archs`. Papers: Duta et al., "Improved
+Residual Networks for Image and Video Recognition" (ICPR 2020) and Zhang et
+al., "Revisiting Residual Networks with Nonlinear Shortcuts" (BMVC 2019).
+Layer order and checkpoint keys: docs/architecture.md. The interface follows
+mmdet's ``ResNet`` (``num_stages``, ``strides``, ``out_indices``,
+``frozen_stages``, ``norm_eval``, ``with_cp``, tuple outputs).
 """
-import math
-
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...archs import (CIFAR_DEPTHS, GROUP_DEPTHS, IRESNET_DEPTHS,
+                      RGSNET_DEPTHS, cifar_stage_blocks)
 from ...checkpoint import load_pretrained
 from ...registry import register_model
 from .blocks import (INNER_RG_POSITIONS, ResidualBlock, build_norm,
@@ -40,73 +29,42 @@ def _check_choice(name, value, allowed):
 
 @register_model
 class IResNet(BaseModule):
-    """iResNet, ResStage, ResMax, ResNet (Duta et al. 2020, Tables 2, 9, 14).
+    """iResNet and its ablations (Duta et al. 2020, Sec. 3.1-3.2).
 
-    iResNet is ResStage (Sec. 3.1) + the improved projection shortcut
-    (Sec. 3.2); the other variants are the paper's ablations.
+    iResNet is ResStage (Sec. 3.1) plus the improved projection shortcut
+    (Sec. 3.2); ``'resstage'`` (Table 2), ``'resmax'`` (Table 14) and
+    ``'resnet'`` are the paper's ablations and baseline.
 
     Args:
-        depth (int, optional): One of ``arch_settings`` (18, 34 basic; 50,
-            101, 152, 200, 302, 404, 1001 bottleneck, per Table 9 and the
-            official code). Ignored for the block counts if ``stage_blocks``
-            is given; may be None then.
-        variant (str): Row of ``variants``: ``'iresnet'`` (ResStage +
-            max-pool projection, no stem max-pool, all stages stride 2),
-            ``'resstage'`` (ResStage only, Table 2), ``'resmax'`` (ResNet with
-            the max-pool projection only, Table 14) or ``'resnet'``.
-        stage_blocks (Sequence[int], optional): Custom blocks per stage.
-        block_type (str, optional): ``'basic'`` or ``'bottleneck'``; defaults
-            to the depth's, else bottleneck.
-        in_channels (int): Input image channels.
-        stem_type (str): ``'imagenet'`` (7x7/2 conv) or ``'cifar'`` (3x3/1
-            conv, Table 12).
-        stem_channels (int, optional): Stem width; defaults to
-            ``base_channels``.
+        depth (int, optional): Key of ``arch_settings`` (Table 9).
+        variant (str): iresnet, resstage, resmax or resnet.
+        stage_blocks (Sequence[int], optional): Blocks per stage.
+        block_type (str, optional): basic or bottleneck.
+        in_channels (int): Input channels.
+        stem_type (str): imagenet (7x7/2 conv) or cifar (3x3/1, Table 12).
+        stem_channels (int, optional): Stem width (``base_channels``).
         base_channels (int): Width of the first stage's 3x3 conv.
-        num_stages (int): Stages to build, from 1 to the arch's stage count.
-            ``num_stages=3, strides=(2, 2, 1)`` is the SSD300 trunk
-            (paper Sec. 4, Table 7): one 38x38 map at 300x300 input.
-        strides (Sequence[int], optional): Stride of each stage. Defaults to
-            2 everywhere for iResNet (its stage 1 replaces the stem max-pool)
-            and to ``(1, 2, 2, 2)`` with a stem max-pool or the CIFAR stem.
+        num_stages (int, optional): Stages to build (3: SSD300 trunk).
+        strides (Sequence[int], optional): Stride of each stage.
         dilations (Sequence[int], optional): Dilation of each stage.
-        out_indices (Sequence[int], optional): Stages whose outputs are
-            returned (negative counts from the end); default all stages.
-        frozen_stages (int): -1 freezes nothing, 0 the stem, k the stem and
-            stages 1..k (no gradient, norms in eval mode).
+        out_indices (Sequence[int], optional): Stages to output.
+        frozen_stages (int): -1 none, 0 the stem, k stem + stages 1..k.
         conv_cfg (dict, optional): Convolution config.
-        norm_cfg (dict): Norm config (BN, SyncBN, GN ...).
+        norm_cfg (dict): Norm config.
         norm_eval (bool): Keep BN layers in eval mode while training.
-            Default False (classification); detection configs set True.
         with_cp (bool): Gradient checkpointing of every block.
-        zero_init_residual (bool): Zero the norms that end a residual branch
-            before its addition (the official flag crashes or zeroes the whole
-            signal, architecture_spec Sec. 8). In iResNet only the start blocks
-            have such a norm.
-        official_relu_shortcut (bool): Reproduce the official code's in-place
-            ReLU on the shortcut of each stage's block 1 (y = F(relu x) +
-            relu x), which the published weights depend on. False gives the
-            paper-exact y = F(relu x) + x.
-        init_cfg (dict | list[dict], optional): Initialisation config.
-            None (default) is the official init (Kaiming fan-out convs, norms
-            1/0), i.e. training from scratch. ``dict(type='Pretrained',
-            checkpoint=PATH, prefix=None)`` loads a converted ImageNet
-            checkpoint and, unlike mmengine's own ``Pretrained``, refuses a
-            missing file or any missing / misshapen key instead of silently
-            keeping random weights (keys of stages not built are ignored).
+        zero_init_residual (bool): Zero the norms ending a branch pre-add.
+        official_relu_shortcut (bool): Official in-place ReLU quirk.
+        init_cfg (dict | list[dict], optional): None or ``Pretrained``.
+
+    Example:
+        >>> import torch
+        >>> model = IResNet(depth=18).eval()
+        >>> [o.shape[1] for o in model(torch.rand(1, 3, 64, 64))]
+        [64, 128, 256, 512]
     """
 
-    arch_settings = {
-        18: ('basic', (2, 2, 2, 2)),
-        34: ('basic', (3, 4, 6, 3)),
-        50: ('bottleneck', (3, 4, 6, 3)),
-        101: ('bottleneck', (3, 4, 23, 3)),
-        152: ('bottleneck', (3, 8, 36, 3)),
-        200: ('bottleneck', (3, 24, 36, 3)),
-        302: ('bottleneck', (4, 34, 58, 4)),
-        404: ('bottleneck', (4, 46, 80, 4)),
-        1001: ('bottleneck', (4, 155, 170, 4)),
-    }
+    arch_settings = IRESNET_DEPTHS
     # stem_pool: ResNet stem max-pool; style/shortcut: see blocks.py.
     variants = {
         'iresnet': dict(stem_pool=False, style='istage', shortcut='maxpool'),
@@ -193,13 +151,11 @@ class IResNet(BaseModule):
             stage = build_stage(
                 num_blocks, cin, mid, cout,
                 block_type=self.block_type,
-                style=self.setting['style'],
-                shortcut_type=self.setting['shortcut'],
                 stride=self.strides[i],
                 dilation=self.dilations[i],
                 groups=groups,
-                rgs=self.setting.get('rgs'),
                 official_relu_shortcut=official_relu_shortcut,
+                **self.block_settings(i),
                 conv_cfg=conv_cfg,
                 norm_cfg=norm_cfg,
                 with_cp=with_cp)
@@ -256,6 +212,11 @@ class IResNet(BaseModule):
         """(width of the 3x3 conv, output channels, groups) of stage ``i``."""
         mid = self.base_channels * 2**i
         return mid, mid * self.expansion[self.block_type], 1
+
+    def block_settings(self, i):
+        """``build_stage`` arguments of stage ``i`` set by the variant."""
+        return dict(style=self.setting['style'],
+                    shortcut_type=self.setting['shortcut'], rgs=None)
 
     def _make_stem(self, in_channels, stem_channels, conv_cfg, norm_cfg):
         if self.stem_type == 'imagenet':
@@ -328,21 +289,14 @@ class IResNet(BaseModule):
 class IResGroup(IResNet):
     """iResGroup (Duta et al. 2020, Sec. 3.3, Tables 1 and 6).
 
-    The ResGroup block is a bottleneck whose 3x3 conv is 4x wider than a
-    ResNet bottleneck's and grouped, and whose output is half that width
-    (64/128/256/512 -> 256/512/1024/2048 wide, 128/256/512/1024 out).
+    The ResGroup block: a bottleneck whose 3x3 conv is 4x wider than a
+    ResNet bottleneck's and grouped; the block outputs half that width.
 
     Args:
-        groups (int): Groups of the last stage (official default 64).
-            iResGroup uses ``groups // 8, // 4, // 2, groups`` (at least 1)
-            in stages 1-4, i.e. 32 channels per group; iResGroupFix uses
-            ``groups`` everywhere.
+        groups (int): Groups of stage 4; stages 1-3 use 1/8, 1/4, 1/2 of it.
         **kwargs: As :class:`IResNet`.
     """
-    arch_settings = {
-        depth: IResNet.arch_settings[depth]
-        for depth in (50, 101, 152)
-    }
+    arch_settings = GROUP_DEPTHS
     variants = {'iresnet': IResNet.variants['iresnet']}
     fixed_groups = False
 
@@ -397,14 +351,16 @@ class ResGroupFix(IResGroupFix):
 class IResNetCIFAR(IResNet):
     """iResNet / ResNet for CIFAR (Duta et al. 2020, Tables 5, 12, 13).
 
-    A 3x3, 16-channel stride-1 stem and three bottleneck stages of widths
-    16/32/64 (outputs 64/128/256) at strides 1/2/2. A depth ``d`` has
-    ``(d - 2) / 3`` bottlenecks, split evenly with the remainder in the
-    middle stage: 164 -> 18/18/18, 1001 -> 111x3, 2000 -> 222x3,
-    3002 -> 333/334/333 (Table 13). ``variant='resnet'`` is the baseline.
+    3x3/1 stem of 16 channels, three bottleneck stages at strides 1/2/2;
+    depth ``3n + 2`` has ``n`` blocks (``cifar_stage_blocks``, Table 13).
+
+    Args:
+        depth (int): ``3n + 2`` with ``n >= 6`` (Table 13).
+        **kwargs: As :class:`IResNet`.
     """
+    arch_settings = CIFAR_DEPTHS
     variants = {k: IResNet.variants[k] for k in ('iresnet', 'resnet')}
-    paper_depths = (164, 1001, 2000, 3002)
+    paper_depths = tuple(CIFAR_DEPTHS)
 
     def __init__(self, depth=164, stem_type='cifar', base_channels=16,
                  out_indices=(2, ), **kwargs):
@@ -421,54 +377,29 @@ class IResNetCIFAR(IResNet):
                     'allowed: 3n + 2 with n >= 6 bottlenecks (and iResNet '
                     'needs at least 2 per stage), e.g. '
                     f'{self.paper_depths}')
-            n = (depth - 2) // 3
-            stage_blocks = (n // 3, n - 2 * (n // 3), n // 3)
+            stage_blocks = cifar_stage_blocks(depth)
         return super()._resolve_arch(None, stage_blocks, block_type)
 
 
 @register_model
 class RGSNet(IResNet):
-    """b-, d- and Res-RGSNet (Zhang et al., BMVC 2019, Sec. 3, Table 10).
+    """b-, d- and Res-RGSNet (Zhang et al., BMVC 2019, Sec. 3, Fig. 3).
 
-    ``variant``: ``'b'`` (b-RGSNet: ``x' = F(x) + GN(ReLU(x))``), ``'d'``
-    (d-RGSNet: plus an inner RG shortcut around the 3x3 conv) or ``'res'``
-    (Res-RGSNet: ``x' = F_d(x) + GN(ReLU(x)) + x``); ``'resnet'`` is the
-    baseline with the same widths.
-
-    Choices the paper leaves open (no official code exists), all switchable:
-
-    * ``post_add_relu=False``: no ReLU after the addition. With one, x
-      would be non-negative and the shortcut ReLU a no-op, so RGS would equal
-      the GN-only shortcut that Table 1 reports as clearly worse.
-    * ``inner_rg_position='after_relu'``: the inner RG shortcut takes the
-      input ``a`` of the 3x3 conv and is added after that conv's BN+ReLU
-      (``'before_relu'``: before the ReLU).
-    * Projection blocks (first block of each stage) are plain ResNet blocks
-      with the option-B ``conv1x1 + BN`` shortcut: the text does not
-      describe them, and a stride-2 3x3 conv cannot take an inner shortcut.
-    * ``rg_groups`` defaults to ``32 * widen_factor`` ("when the width is
-      set to 0.25x, we proportionally scale G to 8"), i.e. 8/16/32/64 for
-      0.25x/0.5x/1x/2x.
+    ``'b'``: ``x' = F(x) + GN(ReLU(x))``; ``'d'``: plus an inner RG shortcut
+    around the 3x3 conv; ``'res'``: ``x' = F_d(x) + GN(ReLU(x)) + x``;
+    ``'resnet'``: the baseline. The choices the paper leaves open are
+    listed in docs/architecture.md.
 
     Args:
-        depth (int): One of Table 8's depths (26, 32, 38, 50, 62, 77, 101,
-            152) or 200, all bottleneck.
-        widen_factor (float): 0.25, 0.5, 1 or 2 times the ResNet widths
-            (Tables 3 and 4); scales the stem and every stage.
-        stem_type (str): ``'cifar'`` gives the CIFAR-100 networks of
-            Tables 3, 4 and 8 (3x3 stride-1 stem, four stages).
+        depth (int): Key of ``arch_settings`` (Table 8, and 200).
+        variant (str): b, d, res or resnet.
+        widen_factor (float): 0.25, 0.5, 1 or 2 times ResNet's widths.
+        rg_groups (int, optional): GN groups of the RG shortcuts.
+        post_add_relu (bool): ReLU after the addition (default: none).
+        inner_rg_position (str): after_relu or before_relu of the 3x3.
+        **kwargs: As :class:`IResNet`.
     """
-    arch_settings = {
-        26: ('bottleneck', (2, 2, 2, 2)),
-        32: ('bottleneck', (2, 3, 3, 2)),
-        38: ('bottleneck', (3, 3, 3, 3)),
-        50: ('bottleneck', (3, 4, 6, 3)),
-        62: ('bottleneck', (3, 4, 10, 3)),
-        77: ('bottleneck', (3, 4, 15, 3)),
-        101: ('bottleneck', (3, 4, 23, 3)),
-        152: ('bottleneck', (3, 8, 36, 3)),
-        200: ('bottleneck', (3, 24, 36, 3)),
-    }
+    arch_settings = RGSNET_DEPTHS
     rgs_variants = {
         'b': dict(shortcut='rg', inner=False),
         'd': dict(shortcut='rg', inner=True),
@@ -492,27 +423,25 @@ class RGSNet(IResNet):
         _check_choice('widen_factor', widen_factor, self.widen_factors)
         _check_choice('inner_rg_position', inner_rg_position,
                       INNER_RG_POSITIONS)
-        variant = self.default_variant if variant is None else variant
-        _check_choice('variant', variant, self.variants)
+        # "when the width is set to 0.25x, we proportionally scale G to 8"
         rg_groups = int(32 * widen_factor) if rg_groups is None else rg_groups
         if not isinstance(rg_groups, int) or rg_groups < 1:
             raise ValueError(f'rg_groups={rg_groups!r} must be a positive int')
-        width = int(64 * widen_factor)
-        kwargs.setdefault('base_channels', width)
-        if variant in self.rgs_variants:
-            rgs = self.rgs_variants[variant]
-            # Per-instance copy of the variant row with the RG settings.
-            self.variants = dict(self.variants)
-            self.variants[variant] = dict(
-                self.variants[variant],
-                rgs=dict(shortcut=rgs['shortcut'],
-                         inner=inner_rg_position if rgs['inner'] else None,
-                         post_relu=post_add_relu, groups=rg_groups))
+        kwargs.setdefault('base_channels', int(64 * widen_factor))
         self.widen_factor = widen_factor
         self.rg_groups = rg_groups
+        self.post_add_relu = post_add_relu
+        self.inner_rg_position = inner_rg_position
         super().__init__(depth=depth, variant=variant, **kwargs)
 
-
-def count_params(model):
-    """Number of parameters (works on the ``meta`` device)."""
-    return sum(math.prod(p.shape) for p in model.parameters())
+    def block_settings(self, i):
+        """As :meth:`IResNet.block_settings`, with the RG shortcut settings."""
+        settings = super().block_settings(i)
+        rgs = self.rgs_variants.get(self.variant)
+        if rgs is not None:
+            settings['rgs'] = dict(
+                shortcut=rgs['shortcut'],
+                inner=self.inner_rg_position if rgs['inner'] else None,
+                post_relu=self.post_add_relu,
+                groups=self.rg_groups)
+        return settings

@@ -1,11 +1,10 @@
 """Classification head of the official iResNet / iResGroup models.
 
 The official classifier ends with ``AdaptiveAvgPool2d(1) -> flatten ->
-Dropout(dropout_prob0) -> fc`` (architecture_spec Sec. 2). This head is that
-tail as an MMPretrain ``ClsHead``, so converted official checkpoints
-(``head.fc.*``) load and MMPretrain's losses, metrics and inference APIs
-work. Registered only in ``mmpretrain.registry.MODELS`` (imported only when
-mmpretrain is installed).
+Dropout(dropout_prob0) -> fc`` (Duta et al. 2020, Table 1 "ending"; keys in
+docs/architecture.md). This head is that tail as an MMPretrain ``ClsHead``,
+so converted official checkpoints (``head.fc.*``) load. Registered only in
+``mmpretrain.registry.MODELS``.
 """
 from typing import Sequence, Tuple, Union
 
@@ -21,27 +20,18 @@ from ...registry import register_in
 class IResNetClsHead(ClsHead):
     """Global average pooling, optional dropout and a linear classifier.
 
-    Works with or without a neck: 4-D inputs ``(N, C, H, W)`` are averaged
-    over ``H, W`` (as the official ``avgpool``); 2-D inputs ``(N, C)``, e.g.
-    from mmpretrain's ``GlobalAveragePooling`` neck, pass through. Only the
-    last element of the input tuple is used.
+    4-D inputs ``(N, C, H, W)`` are averaged over ``H, W``; 2-D inputs
+    ``(N, C)`` (after a ``GlobalAveragePooling`` neck) pass through. Only the
+    last element of an input tuple is used.
 
     Args:
         num_classes (int): Number of classes.
-        in_channels (int): Channels of the last backbone stage (2048 for
-            iResNet-50 and deeper, 1024 for iResGroup(Fix), 256 for the CIFAR
-            nets, 512 for iResNet-18/34).
-        dropout_ratio (float): Dropout probability before ``fc`` (the
-            official ``dropout_prob0``; 0 for the image models, 0.5 in the
-            paper's video experiments). 0 builds no dropout layer.
-        loss (dict): Loss config. Defaults to
-            ``dict(type='CrossEntropyLoss', loss_weight=1.0)``.
+        in_channels (int): Channels of the backbone's last stage.
+        dropout_ratio (float): Dropout before ``fc`` (official dropout_prob0).
+        loss (dict): Loss config (default: cross-entropy).
         topk (int | tuple[int]): Top-k accuracy. Defaults to ``(1, )``.
         cal_acc (bool): Compute training accuracy in ``loss``.
-        init_cfg (dict, optional): Initialisation of ``fc``. None (default)
-            keeps PyTorch's ``nn.Linear`` default, as the official code
-            does; mmpretrain's ``LinearClsHead`` uses
-            ``dict(type='Normal', layer='Linear', std=0.01)`` instead.
+        init_cfg (dict, optional): Init of ``fc``; None: PyTorch's default.
     """
 
     def __init__(self,
