@@ -6,9 +6,9 @@
 * installs the checkpoint-loading compatibility fix of :mod:`mmiresnet.compat`;
 * registers the ``iresnet://<arch>`` checkpoint scheme (official ImageNet
   weights, :mod:`mmiresnet.weights`) with mmengine's ``CheckpointLoader``;
-* registers the classification models of the model index
-  (``configs/model-index.yml``, :mod:`mmiresnet.model_zoo`) with
-  MMPretrain's ``ModelHub``.
+* makes MMPretrain's ``ModelHub`` register the classification models of
+  the model index (``configs/model-index.yml``, :mod:`mmiresnet.model_zoo`)
+  together with its own, at the first ``get_model`` / ``list_models``.
 """
 from . import compat  # noqa: F401  (must run before any checkpoint load)
 from . import models  # noqa: F401
@@ -16,6 +16,6 @@ from . import model_zoo, weights
 from .version import __version__
 
 weights.register_scheme()
-model_zoo.register_with_mmpretrain()
+model_zoo.hook_into_mmpretrain()
 
 __all__ = ['__version__']

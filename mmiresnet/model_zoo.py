@@ -6,11 +6,12 @@ count, FLOPs, training data, the paper's top-1 / mAP figures (marked by a
 ``Results Source`` field) and, where official weights exist,
 ``Weights: iresnet://<arch>`` (:mod:`mmiresnet.weights`).
 
-``import mmiresnet`` registers the classification metafiles with
-MMPretrain's ``ModelHub``, so ``mmpretrain.list_models('*iresnet*')``,
-``get_model(NAME, pretrained=True)`` and ``ImageClassificationInferencer``
-know our models. Detection metafiles stay out of that hub (MMPretrain would
-build them in its own scope and fail); use them through their configs.
+``import mmiresnet`` hooks the classification metafiles into MMPretrain's
+``ModelHub`` (registered lazily, with MMPretrain's own index), so
+``mmpretrain.list_models('*iresnet*')``, ``get_model(NAME,
+pretrained=True)`` and ``ImageClassificationInferencer`` know our models.
+Detection metafiles stay out of that hub (MMPretrain would build them in
+its own scope and fail); use them through their configs.
 
 Names: the config name when it contains ``iresnet``, otherwise
 ``mmiresnet_`` + the config name, so that none collides with MMPretrain's
@@ -18,10 +19,11 @@ names (``ModelHub`` refuses duplicates) and all match ``*iresnet*``.
 
 Print the model-zoo tables of docs/model_zoo.md::
 
-    python -m mmiresnet.model_zoo
+    python -c "from mmiresnet.model_zoo import main; main()"
 """
 import argparse
 import os.path as osp
+import sys
 import warnings
 
 PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
@@ -32,7 +34,7 @@ NAME_PREFIX = 'mmiresnet_'
 
 __all__ = [
     'config_root', 'model_name', 'load_model_index', 'paper_figures',
-    'register_with_mmpretrain', 'model_table'
+    'register_with_mmpretrain', 'hook_into_mmpretrain', 'model_table'
 ]
 
 
@@ -51,7 +53,9 @@ def config_root():
 
 def model_name(config):
     """Model-index name of a config file or name (see module docstring)."""
-    stem = osp.splitext(osp.basename(config))[0]
+    stem = osp.basename(config)
+    stem = stem[:-3] if stem.endswith('.py') else stem  # keep '0.25x'
+
     return stem if 'iresnet' in stem else NAME_PREFIX + stem
 
 
@@ -66,8 +70,9 @@ def _root_or_error(root):
 
 def _read_yaml(path):
     import yaml
+    loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
     with open(path, encoding='utf-8') as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=loader)
 
 
 def metafiles(root=None):
@@ -79,9 +84,12 @@ def metafiles(root=None):
 
 
 def _tasks(metafile):
-    return {result['Task']
-            for model in _read_yaml(metafile).get('Models') or ()
-            for result in model.get('Results') or ()}
+    data = _read_yaml(metafile) if isinstance(metafile, str) else metafile
+    return {
+        result['Task']
+        for model in data.get('Models') or ()
+        for result in model.get('Results') or ()
+    }
 
 
 def load_model_index(root=None):
@@ -99,8 +107,9 @@ def load_model_index(root=None):
         for model in data.get('Models') or ():
             model = dict(model)
             collection = collections.get(model.get('In Collection'), {})
-            model['Metadata'] = dict(collection.get('Metadata') or {},
-                                     **(model.get('Metadata') or {}))
+            model['Metadata'] = dict(
+                collection.get('Metadata') or {},
+                **(model.get('Metadata') or {}))
             model.setdefault('Paper', collection.get('Paper'))
             model['Config'] = osp.normpath(osp.join(root, model['Config']))
             model['Metafile'] = metafile
@@ -124,12 +133,12 @@ def paper_figures(root=None):
         meta = model['Metadata']
         for result in model.get('Results') or ():
             stem = osp.splitext(osp.basename(model['Config']))[0]
-            figures[stem] = dict(
-                task=result['Task'], dataset=result['Dataset'],
-                metrics=dict(result['Metrics']),
-                source=model.get('Results Source'),
-                params_m=meta.get('Paper Params (M)'),
-                gflops=meta.get('Paper GFLOPs'))
+            figures[stem] = dict(task=result['Task'],
+                                 dataset=result['Dataset'],
+                                 metrics=dict(result['Metrics']),
+                                 source=model.get('Results Source'),
+                                 params_m=meta.get('Paper Params (M)'),
+                                 gflops=meta.get('Paper GFLOPs'))
     return figures
 
 
@@ -137,26 +146,24 @@ _REGISTERED = []
 
 
 def register_with_mmpretrain():
-    """Register the classification metafiles with MMPretrain's ModelHub.
+    """Register the classification metafiles with MMPretrain's ModelHub now.
 
     Idempotent; does nothing (returns []) without MMPretrain or without the
-    configs folder. Returns the registered model names. MMPretrain's own
-    index is left to register itself lazily, as it does.
+    configs folder. Returns the registered model names.
     """
     if _REGISTERED:
-        return list(_REGISTERED)
+        return list(_REGISTERED[0])
     root = config_root()
-    if root is None:
-        return []
     try:
         from mmpretrain.apis.model import ModelHub
     except ImportError:
         return []
     names = []
-    for metafile in metafiles(root):
-        if _tasks(metafile) != {CLASSIFICATION}:
+    for metafile in metafiles(root) if root else ():
+        data = _read_yaml(metafile)
+        if _tasks(data) != {CLASSIFICATION}:
             continue
-        mine = [m['Name'] for m in _read_yaml(metafile)['Models']]
+        mine = [m['Name'] for m in data['Models']]
         if all(ModelHub.has(n.lower()) for n in mine):
             names += mine  # registered before (module reloaded)
             continue
@@ -167,8 +174,40 @@ def register_with_mmpretrain():
                           f'MMPretrain: {error}')
             continue
         names += mine
-    _REGISTERED.extend(names)
-    return names
+    _REGISTERED.append(names)
+    return list(names)
+
+
+def hook_into_mmpretrain():
+    """Register our models when MMPretrain's ModelHub registers its own.
+
+    MMPretrain fills its hub lazily, at the first ``get_model`` /
+    ``list_models`` (``ModelHub._register_mmpretrain_models``); ours join
+    then, after MMPretrain's, so that ``import mmiresnet`` stays cheap
+    (parsing the metafiles takes about a second). Falls back to registering
+    at once if that method is missing. Returns whether a hook was set.
+    """
+    if 'mmpretrain' not in sys.modules:  # not imported: do not pay for it
+        try:
+            import mmpretrain  # noqa: F401
+        except ImportError:
+            return False
+    from mmpretrain.apis.model import ModelHub
+    original = ModelHub.__dict__.get('_register_mmpretrain_models')
+    if not isinstance(original, classmethod):
+        register_with_mmpretrain()
+        return False
+    if getattr(original.__func__, 'mmiresnet_hook', False):
+        return True
+
+    def register_all(cls):
+        original.__func__(cls)
+        register_with_mmpretrain()
+
+    register_all.mmiresnet_hook = True
+    register_all.__doc__ = original.__func__.__doc__
+    ModelHub._register_mmpretrain_models = classmethod(register_all)
+    return True
 
 
 def _fmt_metrics(model):
@@ -179,29 +218,37 @@ def _fmt_metrics(model):
 
 
 def model_table(task, root=None):
-    """Markdown table of the models whose results or config are ``task``.
+    """Markdown table of the models of the metafiles whose task is ``task``.
 
-    Columns: name, config, params (M), GFLOPs, the paper's result and the
-    weights URI.
+    Columns: name, config, params (M), GFLOPs, the paper's result (and
+    source) and, for classification, the weights URI.
     """
-    rows = ['| name | config | params (M) | GFLOPs | paper result '
-            '(source) | weights |', '|---|---|---|---|---|---|']
     root = _root_or_error(root)
+    models = load_model_index(root).values()
+    with_weights = task == CLASSIFICATION
+    header = [
+        'name', 'config', 'params (M)', 'GFLOPs', 'paper result (source)'
+    ] + ['weights'] * with_weights
+    rows = ['| ' + ' | '.join(header) + ' |', '|---' * len(header) + '|']
     for metafile in metafiles(root):
-        tasks = _tasks(metafile)
-        if tasks and tasks != {task}:
+        if _tasks(metafile) != {task}:
             continue
-        for name, model in load_model_index(root).items():
+        for model in models:
             if model['Metafile'] != metafile:
                 continue
             meta = model['Metadata']
             result = _fmt_metrics(model)
             if result:
                 result += f' ({model.get("Results Source")})'
-            rows.append('| {} | `{}` | {:.2f} | {:.2f} | {} | {} |'.format(
-                name, osp.relpath(model['Config'], root),
-                meta['Parameters'] / 1e6, meta['FLOPs'] / 1e9, result or '-',
-                f'`{model["Weights"]}`' if model.get('Weights') else '-'))
+            cells = [
+                model['Name'], f'`{osp.relpath(model["Config"], root)}`',
+                f'{meta["Parameters"] / 1e6:.2f}',
+                f'{meta["FLOPs"] / 1e9:.2f}', result or '-'
+            ]
+            if with_weights:
+                cells.append(
+                    f'`{model["Weights"]}`' if model.get('Weights') else '-')
+            rows.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(rows)
 
 
@@ -209,7 +256,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description='Print the model-zoo tables (Markdown) of the model '
         'index in configs/model-index.yml.')
-    parser.add_argument('--task', choices=(CLASSIFICATION, DETECTION),
+    parser.add_argument('--task',
+                        choices=(CLASSIFICATION, DETECTION),
                         help='only this task')
     args = parser.parse_args(argv)
     for task in (CLASSIFICATION, DETECTION):

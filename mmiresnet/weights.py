@@ -134,8 +134,8 @@ def _fetch(arch, source, folder):
         # torchvision names files <name>-<first 8 hex of sha256>.pth
         match = re.search(r'-([0-9a-f]{8,})\.pth$', source)
         official = source == get_arch(arch).weights
-        download_url(source, dst, match.group(1) if match and official
-                     else None)
+        download_url(source, dst,
+                     match.group(1) if match and official else None)
     else:
         raise ValueError(f'unknown source {source!r}')
     if not osp.isfile(dst):
@@ -205,7 +205,8 @@ def load_weights(uri, map_location='cpu'):
     path = cached_file(arch)
     if osp.isfile(path):
         try:
-            return torch.load(path, map_location=map_location,
+            return torch.load(path,
+                              map_location=map_location,
                               weights_only=True)
         except Exception as error:
             raise WeightsError(
@@ -232,11 +233,12 @@ def load_weights(uri, map_location='cpu'):
     converted = _convert(arch, state_dict, source)
     from .checkpoint import save_atomic
     from .version import __version__
-    checkpoint = dict(
-        state_dict=converted,
-        meta=dict(arch=arch, source=source, source_sha256=sha256,
-                  num_classes=NUM_CLASSES, converted_by='mmiresnet ' +
-                  __version__))
+    checkpoint = dict(state_dict=converted,
+                      meta=dict(arch=arch,
+                                source=source,
+                                source_sha256=sha256,
+                                num_classes=NUM_CLASSES,
+                                converted_by='mmiresnet ' + __version__))
     save_atomic(checkpoint, path, force=True)
     _log(f'{SCHEME}{arch}: converted and cached at {path}')
     if map_location not in (None, 'cpu'):
@@ -246,12 +248,13 @@ def load_weights(uri, map_location='cpu'):
 
 def load_from_iresnet(filename, map_location=None):
     """mmengine ``CheckpointLoader`` backend of ``iresnet://``."""
-    return load_weights(filename, map_location='cpu'
-                        if map_location is None else map_location)
+    return load_weights(
+        filename, map_location='cpu' if map_location is None else map_location)
 
 
 def register_scheme():
     """Register ``iresnet://`` with mmengine's ``CheckpointLoader``."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(
-        prefixes=SCHEME, loader=load_from_iresnet, force=True)
+    CheckpointLoader.register_scheme(prefixes=SCHEME,
+                                     loader=load_from_iresnet,
+                                     force=True)

@@ -53,9 +53,12 @@ def official(tmp_path_factory):
     torch.save({f'module.{k}': v for k, v in net.state_dict().items()}, path)
     data = path.read_bytes()
     bad = {
-        'truncated': data[:len(data) // 2],
-        'empty': b'',
-        'html': b'<!DOCTYPE html><html><head><title>Google Drive - Virus '
+        'truncated':
+        data[:len(data) // 2],
+        'empty':
+        b'',
+        'html':
+        b'<!DOCTYPE html><html><head><title>Google Drive - Virus '
         b'scan warning</title></head></html>',
     }
     for name, content in bad.items():
@@ -85,8 +88,9 @@ def server(official):
     """``http://127.0.0.1:PORT`` serving the mirror folder; ``.requests``."""
     _, root = official
     handler = type('Handler', (_Handler, ), {'requests': []})
-    httpd = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), partial(handler, directory=str(root)))
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                            partial(handler,
+                                                    directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield types.SimpleNamespace(
@@ -134,8 +138,8 @@ def build_classifier(repo_root):
 
 
 def test_http_mirror_converts_once_then_uses_the_cache(official, server,
-                                                       monkeypatch,
-                                                       torch_home, repo_root):
+                                                       monkeypatch, torch_home,
+                                                       repo_root):
     from mmengine.runner import load_checkpoint
     net, root = official
     monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/good/')
@@ -152,8 +156,8 @@ def test_http_mirror_converts_once_then_uses_the_cache(official, server,
     assert set(cached) == {'state_dict', 'meta'}
     assert cached['meta']['arch'] == 'iresnet50'
     assert cached['meta']['source'] == server.url + '/good/iresnet50.pth'
-    assert all(k.startswith(('backbone.', 'head.fc.'))
-               for k in ckpt['state_dict'])
+    assert all(
+        k.startswith(('backbone.', 'head.fc.')) for k in ckpt['state_dict'])
     # same tensors as the converter route
     expected, num_classes = official_to_classifier(
         torch.load(root / 'good' / 'iresnet50.pth', weights_only=True),
@@ -178,9 +182,13 @@ def test_backbone_init_from_the_scheme_ignores_unbuilt_stages(
     net, _ = official
     monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/good')
     trunk = MODELS.build(
-        dict(type='IResNet', depth=50, num_stages=3, strides=(2, 2, 1),
+        dict(type='IResNet',
+             depth=50,
+             num_stages=3,
+             strides=(2, 2, 1),
              out_indices=(2, ),
-             init_cfg=dict(type='Pretrained', checkpoint='iresnet://iresnet50',
+             init_cfg=dict(type='Pretrained',
+                           checkpoint='iresnet://iresnet50',
                            prefix='backbone.')))
     trunk.init_weights()
     official_sd = net.state_dict()
@@ -316,8 +324,10 @@ def test_bad_local_mirror(official, monkeypatch, tmp_path, no_network):
     assert cache_contents() == []
 
 
-@pytest.mark.parametrize('uri', ['iresnet://nope', 'iresnet://iresnet18',
-                                 'iresnet://', 'iresnet://IResNet50'])
+@pytest.mark.parametrize('uri', [
+    'iresnet://nope', 'iresnet://iresnet18', 'iresnet://',
+    'iresnet://IResNet50'
+])
 def test_unknown_arch_is_refused_before_any_download(uri, no_network):
     from mmengine.runner.checkpoint import CheckpointLoader
     with pytest.raises(ValueError) as info:
@@ -325,8 +335,8 @@ def test_unknown_arch_is_refused_before_any_download(uri, no_network):
     message = str(info.value)
     assert '\n' not in message
     assert message.startswith(uri + ':')
-    assert 'allowed: ' + ', '.join(
-        'iresnet://' + a for a in archs_with_weights()) in message
+    assert 'allowed: ' + ', '.join('iresnet://' + a
+                                   for a in archs_with_weights()) in message
     assert cache_contents() == []
 
 
@@ -336,3 +346,37 @@ def test_unreadable_cache_file_names_it(no_network):
         f.write(b'garbage')
     with pytest.raises(weights.WeightsError, match='delete it'):
         weights.load_weights('iresnet://iresnet50')
+
+
+def test_get_model_pretrained_from_the_mirror(official, server, monkeypatch,
+                                              repo_root):
+    """MMPretrain's get_model / inferencer by name: the official logits.
+
+    The first call downloads from the loopback mirror and converts; the
+    second and the inferencer read the cache and send no request.
+    """
+    import numpy as np
+    from mmpretrain import ImageClassificationInferencer, get_model
+    net, root = official
+    monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/good')
+    before = len(server.requests)
+    model = get_model(CONFIG, pretrained=True)
+    assert server.requests[before:] == ['/good/iresnet50.pth']
+    # the converter route: convert the same file, load it into the config
+    converted, _ = official_to_classifier(
+        torch.load(root / 'good' / 'iresnet50.pth', weights_only=True),
+        get_arch('iresnet50').backbone_cfg())
+    reference = build_classifier(repo_root)
+    reference.load_state_dict(converted, strict=True)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        got = model(x, mode='tensor')
+        assert torch.equal(got, reference(x, mode='tensor'))
+    assert torch.equal(got, reference_logits(net, x))
+    again = get_model(CONFIG, pretrained=True)
+    assert torch.equal(again.head.fc.weight, model.head.fc.weight)
+    inferencer = ImageClassificationInferencer(CONFIG, pretrained=True)
+    image = np.random.default_rng(0).integers(0, 255, (80, 96, 3), np.uint8)
+    (result, ) = inferencer(image)
+    assert 0 <= result['pred_label'] < 1000
+    assert len(server.requests) == before + 1
