@@ -380,3 +380,23 @@ def test_get_model_pretrained_from_the_mirror(official, server, monkeypatch,
     (result, ) = inferencer(image)
     assert 0 <= result['pred_label'] < 1000
     assert len(server.requests) == before + 1
+
+
+@pytest.mark.parametrize('arch', archs_with_weights())
+def test_every_published_arch_has_a_source_and_converts(arch):
+    """Each arch's official layout (its backbone's keys + fc) converts."""
+    from mmengine.registry import MODELS
+    source = weights.weights_source(f'iresnet://{arch}')
+    assert source == OFFICIAL_WEIGHTS[arch]
+    assert source.startswith(('gdrive://', 'https://download.pytorch.org/'))
+    assert weights.cached_file(arch).endswith(f'mmiresnet/{arch}_in1k.pth')
+    with torch.device('meta'):
+        backbone = MODELS.build(get_arch(arch).backbone_cfg())
+        channels = backbone.out_channels[-1]
+        layout = dict(
+            backbone.state_dict(), **{
+                'fc.weight': torch.empty(1000, channels),
+                'fc.bias': torch.empty(1000)
+            })
+    converted = weights._convert(arch, layout, source)
+    assert len(converted) == len(layout)
