@@ -53,7 +53,8 @@ def parse_uri(uri):
 
     A ValueError lists the allowed names; nothing is downloaded.
     """
-    arch = uri[len(SCHEME):] if str(uri).startswith(SCHEME) else str(uri)
+    text = str(uri)
+    arch = text[len(SCHEME):] if text.startswith(SCHEME) else text
     allowed = archs_with_weights()
     if arch not in allowed:
         why = 'has no official ImageNet weights' if arch in ARCHS \
@@ -247,9 +248,23 @@ def load_weights(uri, map_location='cpu'):
 
 
 def load_from_iresnet(filename, map_location=None):
-    """mmengine ``CheckpointLoader`` backend of ``iresnet://``."""
-    return load_weights(
-        filename, map_location='cpu' if map_location is None else map_location)
+    """mmengine ``CheckpointLoader`` backend of ``iresnet://``.
+
+    In distributed runs rank 0 fetches and converts first and the other
+    ranks wait at a barrier, then read its cache (as mmengine's own
+    ``http(s)://`` loader does), so the file is downloaded once.
+    """
+    from mmengine.dist import get_dist_info
+    map_location = 'cpu' if map_location is None else map_location
+    parse_uri(filename)  # unknown arch: the same error on every rank
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        checkpoint = load_weights(filename, map_location=map_location)
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            checkpoint = load_weights(filename, map_location=map_location)
+    return checkpoint
 
 
 def register_scheme():

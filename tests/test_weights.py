@@ -400,3 +400,20 @@ def test_every_published_arch_has_a_source_and_converts(arch):
             })
     converted = weights._convert(arch, layout, source)
     assert len(converted) == len(layout)
+
+
+@pytest.mark.parametrize('rank', [0, 1])
+def test_distributed_ranks_download_once(rank, official, server, monkeypatch):
+    """Rank 0 downloads before the barrier, the others after it."""
+    import mmengine.dist
+    from mmengine.runner.checkpoint import CheckpointLoader
+    monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/good')
+    monkeypatch.setattr(mmengine.dist, 'get_dist_info', lambda: (rank, 2))
+    before = len(server.requests)
+    at_barrier = []
+    monkeypatch.setattr(torch.distributed, 'barrier',
+                        lambda: at_barrier.append(len(server.requests)))
+    ckpt = CheckpointLoader.load_checkpoint('iresnet://iresnet50')
+    assert at_barrier == [before + (1 if rank == 0 else 0)]
+    assert len(server.requests) == before + 1  # (here: no rank-0 cache)
+    assert 'head.fc.weight' in ckpt['state_dict']
