@@ -1,32 +1,26 @@
 """MMPretrain classification configs, the classification head and the
-classification entry points (argument handling only; training runs are in
-test_cls_training.py)."""
-import importlib.util
+classification path of tools/train.py / tools/test.py (argument handling
+only; training runs are in test_cls_training.py)."""
 import os.path as osp
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 from mmengine.config import Config
 
+from mmiresnet.utils import launch
+from mmiresnet.utils.config_index import cls_config_paths
+from mmiresnet.utils.model_stats import count_params
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs'
 
-
-def load_tool(rel_path, name):
-    spec = importlib.util.spec_from_file_location(name, REPO / rel_path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LIST_TOOL = load_tool('tools/analysis/list_cls_configs.py',
-                      '_list_cls_configs')
 CLS_CONFIGS = [
     osp.splitext(osp.basename(p))[0]
-    for p in LIST_TOOL.cls_config_paths(str(CONFIG_DIR))
+    for p in cls_config_paths(str(CONFIG_DIR))
 ]
-# Exact parameter counts (targets.md Sec. 1; official code, 1000 classes).
+# Exact parameter counts of the official code's models (1000 classes).
 IMAGENET_PARAMS = {
     'iresnet50_8xb32_in1k': 25_557_032,
     'iresnet101_8xb32_in1k': 44_549_160,
@@ -117,14 +111,16 @@ def test_config_loads_and_builds(name):
     huge = cfg.model.backbone.get('depth', 0) >= HUGE_DEPTH
     if huge:  # same widths at the smallest depth of the family
         model_cfg.backbone = dict(model_cfg.backbone, depth=20)
-    model = LIST_TOOL.build_meta_model(Config(dict(model=model_cfg)))
+    from mmpretrain.registry import MODELS
+    with torch.device('meta'):
+        model = MODELS.build(model_cfg)
     assert isinstance(model, ImageClassifier)
     assert type(model.head) is IResNetClsHead
     assert model.head.in_channels == model.backbone.out_channels[-1]
     assert model.head.num_classes == cfg.data_preprocessor.num_classes
     # The backbone returns only what the head uses.
     assert len(model.backbone.out_indices) == 1
-    params = LIST_TOOL.count_params(model)
+    params = count_params(model)
     if name in IMAGENET_PARAMS:
         assert params == IMAGENET_PARAMS[name]
     if name in ('rgsnet50-b_4xb32_in1k', 'rgsnet50-res_4xb32_in1k'):
@@ -308,16 +304,36 @@ def test_converted_head_keys():
     assert set(head.state_dict()) == {'fc.weight', 'fc.bias'}
 
 
-# -- entry points ------------------------------------------------------------
-def test_train_cls_merges_cli_like_mmpretrain(tmp_path):
-    tool = load_tool('tools/train_cls.py', '_train_cls')
+# -- entry points --------------------------------------------------------------
+class Captured(Exception):
+    """Raised instead of building the Runner."""
+
+
+def runner_cfg(monkeypatch, task, argv):
+    """The config MMPretrain's own script (run by tools/<task>.py) hands to
+    ``Runner.from_cfg``."""
+    from mmengine.runner import Runner
+    seen = {}
+
+    def from_cfg(cfg):
+        seen.update(cfg=cfg, script=sys.argv[0])
+        raise Captured
+
+    monkeypatch.setattr(Runner, 'from_cfg', from_cfg)
+    with pytest.raises(Captured):
+        launch.run(task, argv)
+    assert Path(seen['script']).parts[-4:] == ('mmpretrain', '.mim',
+                                               'tools', f'{task}.py')
+    return seen['cfg']
+
+
+def test_train_merges_cli_like_mmpretrain(monkeypatch, tmp_path):
     config = str(CONFIG_DIR / 'iresnet29_digits.py')
-    args = tool.parse_args([
+    cfg = runner_cfg(monkeypatch, 'train', [
         config, '--work-dir', str(tmp_path), '--amp', '--resume',
         '--auto-scale-lr', '--cfg-options', 'train_cfg.max_epochs=3',
         'train_dataloader.num_workers=0'
     ])
-    cfg = tool.merge_args(Config.fromfile(config), args)
     assert cfg.work_dir == str(tmp_path)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.loss_scale == 'dynamic'
@@ -328,23 +344,23 @@ def test_train_cls_merges_cli_like_mmpretrain(tmp_path):
     assert cfg.val_dataloader.persistent_workers is True
     assert cfg.train_dataloader.collate_fn == dict(type='default_collate')
 
-    args = tool.parse_args([config, '--resume', 'x.pth', '--no-validate'])
-    cfg = tool.merge_args(Config.fromfile(config), args)
+    cfg = runner_cfg(monkeypatch, 'train',
+                     [config, '--resume', 'x.pth', '--no-validate'])
     assert cfg.resume is True and cfg.load_from == 'x.pth'
     assert cfg.val_cfg is None and cfg.val_dataloader is None
     assert cfg.work_dir == osp.join('./work_dirs', 'iresnet29_digits')
 
 
-def test_test_cls_merges_cli_like_mmpretrain(tmp_path):
-    tool = load_tool('tools/test_cls.py', '_test_cls')
+def test_test_merges_cli_like_mmpretrain(monkeypatch, tmp_path, capsys):
     config = str(CONFIG_DIR / 'iresnet29_digits.py')
-    args = tool.parse_args([config, 'ckpt.pth', '--work-dir', str(tmp_path),
-                            '--tta', '--cfg-options',
-                            'test_dataloader.batch_size=7'])
-    cfg = tool.merge_args(Config.fromfile(config), args)
+    cfg = runner_cfg(monkeypatch, 'test', [
+        config, 'ckpt.pth', '--work-dir', str(tmp_path), '--tta',
+        '--cfg-options', 'test_dataloader.batch_size=7'
+    ])
     assert cfg.load_from == 'ckpt.pth'
     assert cfg.model.type == 'mmpretrain.AverageClsScoreTTA'
     assert cfg.test_dataloader.batch_size == 7
     assert cfg.test_dataloader.dataset.pipeline[-1].type == 'TestTimeAug'
     with pytest.raises(SystemExit):
-        tool.parse_args([config, 'ckpt.pth', '--out-item', 'metrics'])
+        launch.main('test', [config, 'ckpt.pth', '--out-item', 'metrics'])
+    assert capsys.readouterr().err == 'error: --out-item needs --out FILE\n'

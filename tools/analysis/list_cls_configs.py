@@ -10,24 +10,20 @@ reports one) as used in docs/classification.md.
 Usage::
 
     python tools/analysis/list_cls_configs.py [--config-dir configs]
-        [--check-head]
+
+Exits with an error when a head's ``in_channels`` differs from its
+backbone's output channels.
 """
 import argparse
-import ast
-import glob
-import math
 import os.path as osp
 import sys
 
 import torch
-
-try:
-    import mmiresnet  # noqa: F401
-except ImportError:  # source tree that is not pip-installed
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    import mmiresnet  # noqa: F401
 from mmengine.config import Config
+
+import mmiresnet  # noqa: F401  (registers the models)
+from mmiresnet.utils.config_index import cls_config_paths
+from mmiresnet.utils.model_stats import count_params
 
 # Top-1 error (%) reported by the papers for the exact setting of a config.
 # iResNet paper (Duta et al. 2020): Tables 2, 3, 5, 6 and 14 (ImageNet, 224
@@ -76,66 +72,11 @@ for _w, _errs in (('-0.25x', (27.74, 26.76, 26.43, 26.00)),
         PAPER_TOP1_ERROR[f'rgsnet26-{_v}{_w}_2xb64_cifar100'] = _e
 
 
-def _literal_scope(path, seen=()):
-    """``default_scope`` a config sets itself or through its local bases.
-
-    Reads the files with ``ast`` instead of ``Config.fromfile``: resolving
-    the ``mmdet::`` bases of the detection configs costs about 0.4 s each
-    (pkg_resources) and is not needed to tell them apart.
-    """
-    path = osp.abspath(path)
-    if path in seen or not osp.isfile(path):
-        return None
-    tree = ast.parse(open(path, encoding='utf-8').read(), path)
-    values = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name):
-            try:
-                values[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    if isinstance(values.get('default_scope'), str):
-        return values['default_scope']
-    bases = values.get('_base_', [])
-    for base in [bases] if isinstance(bases, str) else bases:
-        if isinstance(base, str) and '::' not in base:
-            scope = _literal_scope(
-                osp.join(osp.dirname(path), base), seen + (path, ))
-            if scope is not None:
-                return scope
-    return None
-
-
-DATASET_ORDER = ('in1k', 'cifar10', 'cifar100', 'digits')
-
-
-def _sort_key(path):
-    """By dataset (the name's last ``_`` part), then by name."""
-    name = osp.splitext(osp.basename(path))[0]
-    dataset = name.rsplit('_', 1)[-1]
-    rank = DATASET_ORDER.index(dataset) if dataset in DATASET_ORDER \
-        else len(DATASET_ORDER)
-    return rank, name
-
-
-def cls_config_paths(config_dir):
-    """Paths of the configs whose default_scope is mmpretrain, grouped by
-    dataset."""
-    return sorted((path for path in glob.glob(osp.join(config_dir, '*.py'))
-                   if _literal_scope(path) == 'mmpretrain'),
-                  key=_sort_key)
-
-
 def build_meta_model(cfg):
     """The config's model on the meta device (mmpretrain's MODELS)."""
     from mmpretrain.registry import MODELS
     with torch.device('meta'):
         return MODELS.build(cfg.model)
-
-
-def count_params(model):
-    return sum(math.prod(p.shape) for p in model.parameters())
 
 
 def describe(path):
@@ -163,6 +104,8 @@ def main(argv=None):
         osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
         'configs'))
     args = parser.parse_args(argv)
+    if not osp.isdir(args.config_dir):
+        parser.error(f'--config-dir {args.config_dir} is not a folder')
     rows = [describe(p) for p in cls_config_paths(args.config_dir)]
     print('| config | backbone | classes | params | paper top-1 err. (%) |')
     print('|---|---|---|---|---|')
