@@ -375,7 +375,7 @@ def run_full_step(args, batch_size, models):
             k: p.grad.detach().clone()
             for k, p in model.named_parameters() if p.grad is not None
         }
-        results[name] = (float(total), grads)
+        results[name] = (total.item(), grads)
     (s_total, s_grads), (b_total, b_grads) = results['stock'], results[
         'batched']
     scale = max(g.abs().max().item() for g in s_grads.values())

@@ -58,8 +58,11 @@ def iou_matrix(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-6) -> Tensor:
         boxes2 (Tensor): ``(N, n, 4)`` or ``(1, n, 4)`` boxes.
         eps (float): Lower bound of the union, as in ``bbox_overlaps``.
     """
-    x1, y1, x2, y2 = (c[..., :, None] for c in boxes1.unbind(-1))
-    u1, v1, u2, v2 = (c[..., None, :] for c in boxes2.unbind(-1))
+    # contiguous coordinate planes keep the broadcast ops vectorised
+    x1, y1, x2, y2 = (c[..., :, None]
+                      for c in boxes1.movedim(-1, 0).contiguous())
+    u1, v1, u2, v2 = (c[..., None, :]
+                      for c in boxes2.movedim(-1, 0).contiguous())
     area1 = (x2 - x1) * (y2 - y1)
     area2 = (u2 - u1) * (v2 - v1)
     overlap = torch.minimum(x2, u2)
@@ -514,13 +517,16 @@ class IRSSDHead(SSDHead):
             selected |= torch.zeros_like(selected).scatter_(
                 1, top.indices, keep)
 
-        # only the selected anchors enter the graph
+        # only the selected anchors enter the graph; nonzero on the
+        # transpose sorts them by anchor, hence by level
         anchor_idx, img_idx = selected.t().nonzero().unbind(1)
-        level_starts = torch.tensor(
-            [0] + [s[0].numel() // self.cls_out_channels
-                   for s in cls_scores[:-1]]).cumsum(0)[1:]
-        bounds = torch.searchsorted(anchor_idx, level_starts.to(device))
-        bounds = [0] + bounds.tolist() + [anchor_idx.numel()]
+        level_starts, start = [], 0
+        for score in cls_scores[:-1]:
+            start += score[0].numel() // self.cls_out_channels
+            level_starts.append(start)
+        bounds = torch.searchsorted(anchor_idx,
+                                    _to_device(level_starts, device))
+        bounds = [0] + bounds.cpu().tolist() + [anchor_idx.numel()]
         level_counts = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
 
         sel_scores = self._gather_selected(cls_scores, anchor_idx, img_idx,
