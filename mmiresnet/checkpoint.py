@@ -8,6 +8,7 @@ atomically, never over an existing file unless asked.
 import json
 import os
 import os.path as osp
+import pickle
 import re
 import tempfile
 
@@ -88,11 +89,38 @@ def without_num_batches_tracked(state_dict):
             if not k.endswith('num_batches_tracked')}
 
 
+class CheckpointReadError(ValueError):
+    """A file cannot be read as a weights-only PyTorch checkpoint."""
+
+
 def load_file(path):
-    """``torch.load`` on CPU with weights-only safety and a clear error."""
+    """``torch.load`` on CPU with weights-only safety and a clear error.
+
+    Raises :class:`CheckpointReadError` with one line naming ``path`` for an
+    empty, truncated or non-checkpoint file, or one that pickles objects
+    weights-only loading refuses; never suggests ``weights_only=False``.
+    """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint file not found: {path}')
-    return torch.load(path, map_location='cpu', weights_only=True)
+    if osp.getsize(path) == 0:
+        raise CheckpointReadError(
+            f'{path} is empty (0 bytes), not a PyTorch checkpoint')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r'Unsupported global: GLOBAL (\S+)', str(exc))
+        if found:
+            raise CheckpointReadError(
+                f'{path} holds a pickled object of type {found.group(1)} '
+                'that is not allowed (weights-only loading); convert it to '
+                'plain tensors') from None
+        raise CheckpointReadError(
+            f'{path} is not a PyTorch checkpoint (truncated or not a '
+            'zip/pickle file)') from None
+    except (RuntimeError, EOFError, OSError, ValueError):
+        raise CheckpointReadError(
+            f'{path} is not a PyTorch checkpoint (truncated or not a '
+            'zip/pickle file)') from None
 
 
 def _write_atomic(path, force, write, suffix):
@@ -199,8 +227,11 @@ def load_pretrained(module, checkpoint, prefix=None):
             f'--out {checkpoint}\n'
             '(see README, "Pretrained backbones"), or train from scratch on '
             'purpose with --cfg-options model.backbone.init_cfg=None')
-    from mmengine.runner.checkpoint import CheckpointLoader
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    if re.match(r'^[a-z]+://', str(checkpoint)):
+        from mmengine.runner.checkpoint import CheckpointLoader
+        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    else:
+        ckpt = load_file(checkpoint)
     state_dict = strip_state_dict(ckpt)
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
