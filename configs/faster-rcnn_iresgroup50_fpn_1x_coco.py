@@ -1,23 +1,6 @@
 # Faster R-CNN + FPN, COCO, MMDetection's 1x schedule:
-# iResGroup-50 (Duta et al. 2020); stages output 128/256/512/1024 channels.
-# Pretrained backbone (see docs/detection.md):
-#   python tools/convert_official_checkpoint.py iresgroup50.pth \
-#     --arch iresgroup50 \
-#     --out-backbone pretrained/iresgroup50_in1k_backbone.pth
-_base_ = './_base_/faster-rcnn_fpn_1x_coco.py'
-
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='IResGroup',
-        depth=50,
-        num_stages=4,
-        strides=(2, 2, 2, 2),
-        out_indices=(0, 1, 2, 3),
-        frozen_stages=1,
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=True,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='pretrained/iresgroup50_in1k_backbone.pth')),
-    neck=dict(in_channels=[128, 256, 512, 1024]))
+# iResGroup-50 (Duta et al. 2020).
+_base_ = [
+    './_base_/models/faster-rcnn_iresgroup50_fpn.py',
+    './_base_/faster-rcnn_fpn_1x_coco.py'
+]

@@ -26,15 +26,8 @@ channels = (128, 256, 256, 128, 128)
 
 model = dict(
     backbone=dict(
-        _delete_=True,
-        type='IResNet',
         depth=18,
         base_channels=32,  # half width: stages of 32/64/128 channels
-        num_stages=3,
-        strides=(2, 2, 1),
-        out_indices=(2, ),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
         init_cfg=None),  # from scratch, the official (Kaiming) init
     neck=dict(
         in_channels=channels[:1],
@@ -66,11 +59,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
+    *_base_.test_pipeline[2:]  # LoadAnnotations, PackDetInputs
 ]
 train_dataloader = dict(
     batch_size=4,
@@ -85,15 +74,13 @@ train_dataloader = dict(
         data_prefix=dict(img='train/'),
         filter_cfg=dict(filter_empty_gt=True),
         pipeline=train_pipeline))
+# The val split of the same set: test mode and pipeline, no filtering.
 val_dataloader = dict(
+    train_dataloader,
     batch_size=8,
-    num_workers=0,
-    persistent_workers=False,
     dataset=dict(
-        _delete_=True,
-        type='CocoDataset',
-        data_root=data_root,
-        metainfo=dict(classes=classes),
+        {k: v
+         for k, v in train_dataloader['dataset'].items() if k != 'filter_cfg'},
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         test_mode=True,

@@ -1,24 +1,8 @@
-# SSD300 with a truncated iResGroup-50 trunk on VOC 07+12 (mmdet recipe).
-# (With the 81-class COCO head: 22.66M parameters, paper Table 7.)
-# Pretrained backbone (see docs/detection.md):
-#   python tools/convert_official_checkpoint.py iresgroup50.pth \
-#     --arch iresgroup50 \
-#     --out-backbone pretrained/iresgroup50_in1k_backbone.pth
-_base_ = './_base_/ssd300_voc0712.py'
-
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='IResGroup',
-        depth=50,
-        num_stages=3,
-        strides=(2, 2, 1),
-        out_indices=(2, ),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='pretrained/iresgroup50_in1k_backbone.pth')),
-    neck=dict(
-        in_channels=(512, ), out_channels=(512, 512, 512, 256, 256, 256)),
-    bbox_head=dict(in_channels=(512, 512, 512, 256, 256, 256)))
+# SSD300 with a truncated iResGroup-50 trunk on VOC 07+12, mmdet recipe
+# (with the 81-class COCO head: 22.66M parameters, Table 7).
+_base_ = [
+    './_base_/models/ssd300_iresgroup50.py',
+    './_base_/ssd300_voc0712.py'
+]
+model = dict(bbox_head=dict(
+    num_classes=20, anchor_generator=dict(basesize_ratio_range=(0.2, 0.9))))

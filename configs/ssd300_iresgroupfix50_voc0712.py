@@ -1,24 +1,8 @@
-# SSD300 with a truncated iResGroupFix-50 trunk on VOC 07+12 (mmdet recipe).
-# (With the 81-class COCO head: 21.13M parameters, paper Table 7.)
-# Pretrained backbone (see docs/detection.md):
-#   python tools/convert_official_checkpoint.py iresgroupfix50.pth \
-#     --arch iresgroupfix50 \
-#     --out-backbone pretrained/iresgroupfix50_in1k_backbone.pth
-_base_ = './_base_/ssd300_voc0712.py'
-
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='IResGroupFix',
-        depth=50,
-        num_stages=3,
-        strides=(2, 2, 1),
-        out_indices=(2, ),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='pretrained/iresgroupfix50_in1k_backbone.pth')),
-    neck=dict(
-        in_channels=(512, ), out_channels=(512, 512, 512, 256, 256, 256)),
-    bbox_head=dict(in_channels=(512, 512, 512, 256, 256, 256)))
+# SSD300 with a truncated iResGroupFix-50 trunk on VOC 07+12, mmdet recipe
+# (with the 81-class COCO head: 21.13M parameters, Table 7).
+_base_ = [
+    './_base_/models/ssd300_iresgroupfix50.py',
+    './_base_/ssd300_voc0712.py'
+]
+model = dict(bbox_head=dict(
+    num_classes=20, anchor_generator=dict(basesize_ratio_range=(0.2, 0.9))))

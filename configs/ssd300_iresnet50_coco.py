@@ -1,24 +1,3 @@
-# SSD300 with a truncated iResNet-50 trunk on COCO (paper recipe).
-# Paper Table 7: 22.89M parameters (COCO head, 81 classes incl. background).
-# Pretrained backbone (see docs/detection.md):
-#   python tools/convert_official_checkpoint.py iresnet50.pth \
-#     --arch iresnet50 \
-#     --out-backbone pretrained/iresnet50_in1k_backbone.pth
-_base_ = './_base_/ssd300_coco.py'
-
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='IResNet',
-        depth=50,
-        num_stages=3,
-        strides=(2, 2, 1),
-        out_indices=(2, ),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='pretrained/iresnet50_in1k_backbone.pth')),
-    neck=dict(
-        in_channels=(1024, ), out_channels=(1024, 512, 512, 256, 256, 256)),
-    bbox_head=dict(in_channels=(1024, 512, 512, 256, 256, 256)))
+# SSD300 with a truncated iResNet-50 trunk on COCO, iResNet paper recipe
+# (Table 7: 22.89M parameters).
+_base_ = ['./_base_/models/ssd300_iresnet50.py', './_base_/ssd300_coco.py']

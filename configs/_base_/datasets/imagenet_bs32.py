@@ -29,14 +29,11 @@ train_dataloader = dict(
         split='train',
         pipeline=train_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=True))
+# The train loader on the val split, with the test pipeline, unshuffled.
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=5,
+    train_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root='data/imagenet',
-        split='val',
-        pipeline=test_pipeline),
+        train_dataloader['dataset'], split='val', pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False))
 val_evaluator = dict(type='Accuracy', topk=(1, 5))
 test_dataloader = val_dataloader

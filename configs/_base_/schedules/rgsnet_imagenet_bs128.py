@@ -3,11 +3,7 @@
 # 30 epochs".
 # Left open by the paper, taken from the common setup it cites: SGD momentum
 # 0.9, weight decay 1e-4, 90 epochs in total (so steps at 30 and 60).
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
-param_scheduler = dict(
-    type='MultiStepLR', by_epoch=True, milestones=[30, 60], gamma=0.1)
-train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
+_base_ = './iresnet_imagenet_bs256.py'
+optim_wrapper = dict(optimizer=dict(lr=0.05))
+param_scheduler = dict(milestones=[30, 60])
 auto_scale_lr = dict(base_batch_size=128)

@@ -1,8 +1,7 @@
-# Runtime of the mmiresnet classification configs: MMPretrain's
-# `_base_/default_runtime.py` (v1.2.0) plus the plugin import. Kept as a local
-# copy rather than `mmpretrain::_base_/...`: mmengine 0.10.7 resolves every
-# `mmpretrain::` base through pkg_resources (about 0.4 s each and removed in
-# setuptools >= 82).
+# Runtime of the classification configs: MMPretrain's default runtime
+# (v1.2.0) plus the plugin import. A local copy rather than a
+# `mmpretrain::` base: mmengine 0.10.7 resolves each `pkg::` base through
+# pkg_resources (about 0.4 s each; removed in setuptools >= 82).
 custom_imports = dict(imports=['mmiresnet'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 

@@ -1,0 +1,20 @@
+# Faster R-CNN + FPN with an iResNet-50 backbone: MMDetection's Faster R-CNN
+# with the backbone replaced as mmdet's ResNet is used (4 stages at strides
+# 4/8/16/32, stem + stage 1 frozen, BN in eval mode).
+_base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='IResNet',
+        depth=50,
+        num_stages=4,
+        strides=(2, 2, 2, 2),
+        out_indices=(0, 1, 2, 3),
+        frozen_stages=1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=True,
+        # Made by tools/convert_official_checkpoint.py --out-backbone (see
+        # docs/detection.md).
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='pretrained/iresnet50_in1k_backbone.pth')))

@@ -1,0 +1,7 @@
+# SSD300 with a truncated iResGroupFix-50 trunk (C = 512 channels).
+_base_ = './ssd300_iresgroup50.py'
+model = dict(
+    backbone=dict(
+        type='IResGroupFix',
+        init_cfg=dict(
+            checkpoint='pretrained/iresgroupfix50_in1k_backbone.pth')))
