@@ -7,7 +7,7 @@
 with the same arguments, after ``import mmiresnet``. So the command line is
 the library's own and no source checkout of it is needed.
 
-Two additions, both only through extra ``--cfg-options``:
+Additions (the first and last only through extra ``--cfg-options``):
 
 * ``--launcher pytorch`` without CUDA (e.g. ``tools/dist_train.sh CONFIG 2``
   on a CPU): mmengine 0.10.7 calls ``torch.cuda.set_device``, the configs
@@ -15,6 +15,8 @@ Two additions, both only through extra ``--cfg-options``:
   without a GPU. In that case only, the process group starts with gloo and
   ``env_cfg.dist_cfg.backend=gloo model_wrapper_cfg.device_ids=None
   model_wrapper_cfg.broadcast_buffers=False`` are added.
+* Before the script runs, :func:`mmiresnet.utils.preflight.check_run`
+  checks data, checkpoints and the work dir (one-line errors, status 2).
 * A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
   (torch's ``DataLoader`` refuses persistent workers without workers, and
   MMPretrain's scripts switch them on by default).
@@ -177,6 +179,11 @@ def run(task, argv):
         raise UsageError('--out-item needs --out FILE')
     script = wheel_script(SCOPES[scope], f'{task}.py')
     if not any(a in ('-h', '--help') for a in argv):
+        from .preflight import PreflightError, check_run
+        try:
+            check_run(task, cfg, argv)
+        except PreflightError as exc:
+            raise UsageError(str(exc)) from None
         argv = support_cpu_distributed(argv)
         argv += worker_options(cfg, argv)
     saved, sys.argv = sys.argv, [script] + argv
