@@ -4,4 +4,4 @@ _base_ = './faster-rcnn_iresnet50_fpn_1x_voc0712.py'
 model = dict(
     backbone=dict(
         depth=101,
-        init_cfg=dict(checkpoint='pretrained/iresnet101_in1k_backbone.pth')))
+        init_cfg=dict(checkpoint='iresnet://iresnet101')))

@@ -4,4 +4,4 @@ _base_ = './ssd300_iresgroupfix50_voc0712.py'
 model = dict(
     backbone=dict(
         depth=101,
-        init_cfg=dict(checkpoint='pretrained/iresgroupfix101_in1k_backbone.pth')))
+        init_cfg=dict(checkpoint='iresnet://iresgroupfix101')))

@@ -4,4 +4,4 @@ _base_ = './ssd300_iresnet50_coco.py'
 model = dict(
     backbone=dict(
         depth=101,
-        init_cfg=dict(checkpoint='pretrained/iresnet101_in1k_backbone.pth')))
+        init_cfg=dict(checkpoint='iresnet://iresnet101')))

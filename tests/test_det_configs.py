@@ -287,12 +287,14 @@ def test_ssd300_coco_paper_recipe(arch):
     assert backbone.norm_eval is False
     if arch.startswith('resnet'):
         assert backbone.type == 'ResNet' and backbone.strides == (1, 2, 1)
-        assert backbone.init_cfg.checkpoint == f'torchvision://{arch}'
+        assert backbone.init_cfg == dict(
+            type='Pretrained', checkpoint=f'torchvision://{arch}',
+            prefix=None)
     else:
         assert backbone.strides == (2, 2, 1)
         assert backbone.init_cfg == dict(
-            type='Pretrained',
-            checkpoint=f'pretrained/{arch}_in1k_backbone.pth')
+            type='Pretrained', checkpoint=f'iresnet://{arch}',
+            prefix='backbone.')
     neck = cfg.model.neck
     c = 512 if arch.startswith('iresgroup') else 1024
     assert neck.in_channels == (c, )

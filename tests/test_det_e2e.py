@@ -329,8 +329,9 @@ def test_missing_dataset_names_the_path(tmp_path):
 
 
 @pytest.mark.parametrize('name, path', [
-    ('ssd300_iresnet50_coco.py', 'pretrained/iresnet50_in1k_backbone.pth'),
     ('faster-rcnn_rgsnet50-b_fpn_1x_coco.py', 'pretrained/rgsnet50-b_in1k.pth'),
+    ('faster-rcnn_rgsnet50-res_fpn_5e_coco.py',
+     'pretrained/rgsnet50-res_in1k.pth'),
 ])
 def test_missing_pretrained_names_the_path(name, path, tmp_path,
                                            monkeypatch):

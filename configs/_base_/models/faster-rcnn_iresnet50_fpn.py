@@ -13,8 +13,7 @@ model = dict(
         frozen_stages=1,
         norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=True,
-        # Made by tools/convert_official_checkpoint.py --out-backbone (see
-        # docs/detection.md).
+        # The official ImageNet weights (docs/model_zoo.md).
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='pretrained/iresnet50_in1k_backbone.pth')))
+            checkpoint='iresnet://iresnet50', prefix='backbone.')))

@@ -4,4 +4,4 @@ model = dict(
     backbone=dict(
         type='IResGroupFix',
         init_cfg=dict(
-            checkpoint='pretrained/iresgroupfix50_in1k_backbone.pth')))
+            checkpoint='iresnet://iresgroupfix50')))

@@ -27,12 +27,12 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         # 32 images per GPU: the BN statistics are trained, as in the paper.
         norm_eval=False,
-        # Made by tools/convert_official_checkpoint.py --out-backbone (see
-        # docs/detection.md). A missing file is an error naming this path;
-        # `--cfg-options model.backbone.init_cfg=None` trains from scratch.
+        # The official ImageNet weights, downloaded and converted on first
+        # use (docs/model_zoo.md); `--cfg-options model.backbone.init_cfg=None`
+        # trains from scratch.
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='pretrained/iresnet50_in1k_backbone.pth')),
+            checkpoint='iresnet://iresnet50', prefix='backbone.')),
     neck=dict(
         # Tuples: SSDNeck compares in_channels with out_channels[:1].
         in_channels=(1024, ),

@@ -9,4 +9,4 @@ model = dict(
         strides=(1, 2, 1),
         dilations=(1, 1, 1),
         style='pytorch',
-        init_cfg=dict(checkpoint='torchvision://resnet50')))
+        init_cfg=dict(checkpoint='torchvision://resnet50', prefix=None)))
