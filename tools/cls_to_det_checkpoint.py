@@ -22,6 +22,7 @@ from mmiresnet.checkpoint import (CheckpointMismatch,
                                   backbone_cfg_from_arch,
                                   classifier_to_backbone, load_file,
                                   save_atomic)
+from mmiresnet.utils.preflight import fail
 
 
 def main(argv=None):
@@ -50,9 +51,8 @@ def main(argv=None):
                     num_stages=args.num_stages)
         save_atomic(dict(state_dict=backbone, meta=meta), args.out,
                     force=args.force)
-    except (CheckpointMismatch, ValueError, FileNotFoundError,
-            FileExistsError) as err:
-        sys.exit(f'error: {err}')
+    except (CheckpointMismatch, ValueError, OSError) as err:
+        fail(err)
     print(f'wrote backbone ({len(backbone)} tensors) to {args.out}')
 
 

@@ -32,6 +32,7 @@ from mmiresnet.checkpoint import (CheckpointMismatch,
                                   classifier_to_backbone,
                                   official_to_classifier, load_file,
                                   save_atomic)
+from mmiresnet.utils.preflight import fail
 
 
 def parse_args(argv=None):
@@ -57,8 +58,7 @@ def main(argv=None):
     outputs = [p for p in (args.out_cls, args.out_backbone) if p]
     existing = [p for p in outputs if osp.exists(p)]
     if existing and not args.force:
-        sys.exit(f'error: {", ".join(existing)} exists; pass --force to '
-                 'overwrite')
+        fail(f'{", ".join(existing)} exists; pass --force to overwrite')
     try:
         backbone_cfg = backbone_cfg_from_arch(args.arch)
         source = load_file(args.src)
@@ -80,9 +80,8 @@ def main(argv=None):
                         args.out_backbone, force=args.force)
             print(f'wrote backbone ({len(backbone)} tensors) to '
                   f'{args.out_backbone}')
-    except (CheckpointMismatch, ValueError, FileNotFoundError,
-            FileExistsError) as err:
-        sys.exit(f'error: {err}')
+    except (CheckpointMismatch, ValueError, OSError) as err:
+        fail(err)
 
 
 if __name__ == '__main__':

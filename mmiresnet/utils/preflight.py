@@ -32,8 +32,7 @@ def fail(message):
         message (str | Exception): The error; an ``OSError`` from writing
             is shown as ``cannot write FILE: reason``.
     """
-    if isinstance(message, OSError) and message.filename and \
-            not isinstance(message, (FileNotFoundError, FileExistsError)):
+    if isinstance(message, OSError) and message.filename:
         message = f'cannot write {message.filename}: {message.strerror}'
     print(f'error: {message}', file=sys.stderr)
     sys.exit(2)
