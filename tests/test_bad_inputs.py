@@ -249,10 +249,13 @@ def test_coco_classes_match_none_cli(tmp_path):
     ann = make_coco(root, names=('cat', 'dog'))
     for task in ('train', 'test'):
         argv = ssd_argv(root, tmp_path)
-        if task == 'test':
+        if task == 'test':  # the test split is instances_val.json
             argv.insert(1, str(tmp_path / 'unused.pth'))
+            ann = ann.with_name('instances_val.json')
         proc = run_tool(f'{task}.py', *argv)
-        assert_user_error(proc, f"{ann}: no category matches", "'cat'")
+        assert_user_error(proc, f"{ann}: no category matches the config's "
+                          "classes; found ['cat', 'dog'], expected "
+                          "['circle', ")
 
 
 def test_coco_empty_after_filtering(tmp_path):
