@@ -15,8 +15,9 @@ Additions (the first and last only through extra ``--cfg-options``):
   without a GPU. In that case only, the process group starts with gloo and
   ``env_cfg.dist_cfg.backend=gloo model_wrapper_cfg.device_ids=None
   model_wrapper_cfg.broadcast_buffers=False`` are added.
-* Before the script runs, :func:`mmiresnet.utils.preflight.check_run`
-  checks data, checkpoints and the work dir (one-line errors, status 2).
+* When the script builds its ``Runner`` (before any data or model is
+  built), :func:`mmiresnet.utils.preflight.check_run` checks data,
+  checkpoints and the work dir (one-line errors, status 2).
 * A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
   (torch's ``DataLoader`` refuses persistent workers without workers, and
   MMPretrain's scripts switch them on by default).
@@ -179,18 +180,27 @@ def run(task, argv):
         raise UsageError('--out-item needs --out FILE')
     script = wheel_script(SCOPES[scope], f'{task}.py')
     if not any(a in ('-h', '--help') for a in argv):
+        argv = support_cpu_distributed(argv)
+        argv += worker_options(cfg, argv)
+    from mmengine.runner import Runner
+    runner_init = Runner.__init__
+
+    def checked_init(self, *args, **kwargs):
+        """Preflight checks when the script builds its Runner."""
         from .preflight import PreflightError, check_run
         try:
             check_run(task, cfg, argv)
         except PreflightError as exc:
             raise UsageError(str(exc)) from None
-        argv = support_cpu_distributed(argv)
-        argv += worker_options(cfg, argv)
+        runner_init(self, *args, **kwargs)
+
     saved, sys.argv = sys.argv, [script] + argv
+    Runner.__init__ = checked_init
     try:
         runpy.run_path(script, run_name='__main__')
     finally:
         sys.argv = saved
+        Runner.__init__ = runner_init
 
 
 def main(task, argv=None):
