@@ -94,8 +94,7 @@ class IRSSDHead(SSDHead):
     Takes every argument of ``SSDHead``, plus:
 
     Args:
-        batched (bool): Batched loss (True, default) or mmdet's per-image
-            ``SSDHead.loss_by_feat`` unchanged (False).
+        batched (bool): Batched loss (default) or, if False, mmdet's one.
     """
 
     # SSD has no classification loss module; ``None`` sends prediction down
@@ -145,8 +144,7 @@ class IRSSDHead(SSDHead):
 
         Args:
             featmap_sizes (list[tuple]): Feature map sizes, one per level.
-            batch_img_metas (list[dict]): Image metas (``img_shape``,
-                ``pad_shape``).
+            batch_img_metas (list[dict]): Metas with img_shape, pad_shape.
             device (torch.device): Device of the predictions.
         """
         allowed_border = self.train_cfg['allowed_border']
@@ -249,9 +247,9 @@ class IRSSDHead(SSDHead):
         holds at most ``_block_elements(device)`` IoU values.
 
         Returns:
-            list[tuple]: ``(images (b,), gt rows (b, g), offsets (b,), padded)``
-            per block; rows index the concatenated gts, with padding pointing
-            one past the last gt.
+            list[tuple]: Per block ``(images (b,), gt rows (b, g), gt
+            offsets (b,), padded)``; rows index the concatenated gts, and
+            padding points one past the last gt.
         """
         total = sum(counts)
         max_rows = max(1, _block_elements(device) // max(1, num_anchors))
@@ -292,8 +290,7 @@ class IRSSDHead(SSDHead):
         """``MaxIoUAssigner.assign_wrt_overlaps`` for a block of images.
 
         Args:
-            overlaps (Tensor): ``(b, g, A)`` IoUs; -1 on ignored anchors and
-                -inf on padding gts and on anchors outside the image.
+            overlaps (Tensor): ``(b, g, A)`` IoUs, -1 ignored, -inf padding.
             gt_valid (Tensor): ``(b, g)`` bool, real (non-padding) gts.
 
         Returns:
@@ -457,11 +454,9 @@ class IRSSDHead(SSDHead):
         ``SSDHead.loss_by_feat``.
 
         Args:
-            cls_scores (list[Tensor]): ``(B, k*(num_classes+1), H, W)`` per
-                level.
+            cls_scores (list[Tensor]): ``(B, k*(num_classes+1), H, W)``.
             bbox_preds (list[Tensor]): ``(B, k*4, H, W)`` per level.
-            batch_gt_instances (list[InstanceData]): Gts (``bboxes``,
-                ``labels``) per image.
+            batch_gt_instances (list[InstanceData]): Gt bboxes and labels.
             batch_img_metas (list[dict]): Image metas.
             batch_gt_instances_ignore (list, optional): Ignored instances.
         """
@@ -480,7 +475,6 @@ class IRSSDHead(SSDHead):
 
         anchors, inside, all_inside = self._batched_anchors(
             featmap_sizes, batch_img_metas, device)
-        num_anchors = inside.size(1)
 
         # targets (AnchorHead._get_targets_single, unmap_outputs=True)
         gt_box_list = [get_box_tensor(g.bboxes) for g in batch_gt_instances]
