@@ -241,8 +241,13 @@ def test_loss_equals_stock_borders_and_pad_shapes():
     assert_same(stock, ours, make_gts(), make_metas(4, shapes))
 
 
+@pytest.mark.parametrize('block_rows', [None, 1], ids=['default', 'small'])
 @pytest.mark.parametrize('wrt_candidates', [True, False])
-def test_loss_equals_stock_with_ignored_boxes(wrt_candidates):
+def test_loss_equals_stock_with_ignored_boxes(wrt_candidates, block_rows,
+                                              monkeypatch):
+    if block_rows is not None:  # one image per IoU / IoF block
+        monkeypatch.setattr(ssd_head, '_CPU_BLOCK_ELEMENTS',
+                            block_rows * 8732)
     ignore = [
         instances([[0., 0., 120., 120.], [150., 150., 170., 180.]], [0, 0]),
         instances([[10., 10., 200., 200.]], [0]),

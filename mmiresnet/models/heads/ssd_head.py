@@ -224,18 +224,21 @@ class IRSSDHead(SSDHead):
             anchors.new_zeros((0, 4)) for ig in ignore
         ], anchors.device)
         calc = assigner.iou_calculator
-        if assigner.ignore_wrt_candidates:
-            iof = torch.cat([
-                calc(anchors[i:i + 1], boxes[i:i + 1], mode='iof')
-                for i in range(num_imgs)
-            ])  # (B, A, Gi)
-            ign_max = iof.masked_fill_(~valid[:, None, :], 0.).amax(dim=2)
-        else:
-            iof = torch.cat([
-                calc(boxes[i:i + 1], anchors[i:i + 1], mode='iof')
-                for i in range(num_imgs)
-            ])  # (B, Gi, A)
-            ign_max = iof.masked_fill_(~valid[:, :, None], 0.).amax(dim=1)
+        step = max(1, _block_elements(anchors.device) //
+                   (anchors.size(1) * boxes.size(1)))
+        ign_max = []
+        for i in range(0, num_imgs, step):  # blocks of images
+            img_boxes, img_valid = boxes[i:i + step], valid[i:i + step]
+            img_anchors = anchors[i:i + step]
+            if assigner.ignore_wrt_candidates:
+                iof = calc(img_anchors, img_boxes, mode='iof')  # (b, A, Gi)
+                ign_max.append(
+                    iof.masked_fill_(~img_valid[:, None, :], 0.).amax(2))
+            else:
+                iof = calc(img_boxes, img_anchors, mode='iof')  # (b, Gi, A)
+                ign_max.append(
+                    iof.masked_fill_(~img_valid[:, :, None], 0.).amax(1))
+        ign_max = torch.cat(ign_max)
         return ign_max > assigner.ignore_iof_thr
 
     def _gt_blocks(self, counts: List[int], num_anchors: int,
