@@ -101,6 +101,15 @@ def server(official):
 
 
 @pytest.fixture(autouse=True)
+def mmpretrain_scope():
+    """Classifiers build in MMPretrain's scope, whatever scope an earlier
+    test's Runner left current (mmengine keeps the latest DefaultScope)."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def torch_home(tmp_path, monkeypatch):
     """A fresh, empty torch hub folder and no mirror for every test."""
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
