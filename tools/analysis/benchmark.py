@@ -5,9 +5,11 @@ Every run measures the model *and* a reference in the same process,
 interleaved repeat by repeat, and prints the ratio, so the numbers compare
 within one run whatever the machine is doing:
 
-* a backbone ``--model ARCH`` (official names: iresnet50, iresgroupfix50,
-  resstage101 ...) against mmdet's ``ResNet`` of the same depth (our
-  ``IResNet(variant='resnet')`` beyond depth 152, where mmdet has none);
+* a backbone ``--model ARCH`` (a name of ``mmiresnet.archs.ARCHS``:
+  iresnet50, iresgroupfix50, rgsnet50-b ...) against mmdet's ``ResNet`` of
+  the same depth (our ``IResNet(variant='resnet')`` beyond depth 152, where
+  mmdet has none); ``--reference torchvision-resnet50`` compares against
+  torchvision's ResNet-50 (its four stages, without pooling and fc);
   ``--reference same`` compares against the same architecture without
   ``--model-args`` (e.g. to measure what ``with_cp=True`` saves);
 * a detector ``--config CFG`` against mmdet's stock SSD300-VGG16
@@ -16,13 +18,17 @@ within one run whatever the machine is doing:
 
 Modes: ``train`` (forward + backward + SGD step) and/or ``infer`` (forward
 under ``no_grad``). Options: ``--device cpu|cuda``, ``--amp bf16``,
-``--channels-last``, ``--compile``. Peak memory: on CUDA the allocator's peak
+``--channels-last``, ``--compile`` (``torch.compile``, inductor),
+``--fuse-conv-bn`` (inference only: both models fused with mmcv's
+``fuse_conv_bn``, as mmdet's benchmark does). Peak memory: on CUDA the allocator's peak
 during the timed steps; on CPU (``--memory``) the peak resident-set growth
 over the model's build, measured in a fresh subprocess per model.
 
 Examples::
 
     python tools/analysis/benchmark.py --model iresnet50 --batch 16
+    python tools/analysis/benchmark.py --model iresnet50 --mode infer \
+        --fuse-conv-bn --reference torchvision-resnet50
     python tools/analysis/benchmark.py --model iresnet152 --memory \\
         --model-args with_cp=True --reference same --mode train
     python tools/analysis/benchmark.py --config \\
@@ -42,6 +48,11 @@ import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMDET_RESNET_DEPTHS = (18, 34, 50, 101, 152)
+TORCHVISION_RESNET_DEPTHS = MMDET_RESNET_DEPTHS
+
+
+class UserError(ValueError):
+    """A bad command line (printed as ``error: ...``, exit status 2)."""
 
 
 # -- building the models ----------------------------------------------------
@@ -56,21 +67,39 @@ def parse_model_args(items):
     return args
 
 
+def _reference_depth(name, prefix, depths):
+    """Depth of a reference name such as ``mmdet-resnet50``, checked."""
+    depth = name[len(prefix):]
+    if not (depth.isdigit() and int(depth) in depths):
+        raise UserError(f'{name!r}: allowed depths after {prefix!r} are '
+                        f'{", ".join(map(str, depths))}')
+    return int(depth)
+
+
 def backbone_spec(arch, model_args):
     """(label, config) of a backbone given by name."""
-    from mmiresnet.checkpoint import backbone_cfg_from_arch
-    if arch.startswith('mmdet-resnet'):
-        depth = int(arch[len('mmdet-resnet'):])
-        return arch, dict(type='mmdet.ResNet', depth=depth, norm_eval=False,
-                          **model_args)
-    cfg = backbone_cfg_from_arch(arch, **model_args)
+    from mmiresnet.archs import get_arch
     label = arch + ''.join(f' {k}={v}' for k, v in model_args.items())
-    return label, cfg
+    if arch.startswith('mmdet-resnet'):
+        depth = _reference_depth(arch, 'mmdet-resnet', MMDET_RESNET_DEPTHS)
+        return label, dict(type='mmdet.ResNet', depth=depth,
+                           norm_eval=False, **model_args)
+    if arch.startswith('torchvision-resnet'):
+        depth = _reference_depth(arch, 'torchvision-resnet',
+                                 TORCHVISION_RESNET_DEPTHS)
+        return label, dict(type='torchvision', depth=depth, **model_args)
+    try:
+        return label, get_arch(arch).backbone_cfg(**model_args)
+    except ValueError as err:
+        raise UserError(f'--model/--reference: {err}') from None
 
 
 def default_reference(arch):
-    from mmiresnet.checkpoint import ARCH_PATTERN
-    depth = int(ARCH_PATTERN.match(arch).group(2))
+    from mmiresnet.archs import get_arch
+    try:
+        depth = get_arch(arch).depth
+    except ValueError as err:
+        raise UserError(f'--model: {err}') from None
     if depth in MMDET_RESNET_DEPTHS:
         return f'mmdet-resnet{depth}'
     return f'resnet{depth}'
@@ -83,7 +112,32 @@ def detector_reference(config):
     return 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 
 
+class TorchvisionStages(torch.nn.Module):
+    """torchvision's ResNet returning its four stage outputs (no pool/fc)."""
+
+    def __init__(self, depth, **kwargs):
+        import torchvision
+        super().__init__()
+        net = getattr(torchvision.models, f'resnet{depth}')(weights=None,
+                                                           **kwargs)
+        for name in ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2',
+                     'layer3', 'layer4'):
+            self.add_module(name, getattr(net, name))
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        outs = []
+        for i in range(1, 5):
+            x = getattr(self, f'layer{i}')(x)
+            outs.append(x)
+        return tuple(outs)
+
+
 def build_backbone(cfg):
+    cfg = dict(cfg)
+    if cfg['type'] == 'torchvision':
+        cfg.pop('type')
+        return TorchvisionStages(**cfg)
     from mmengine.registry import MODELS
 
     import mmiresnet  # noqa: F401
@@ -91,6 +145,27 @@ def build_backbone(cfg):
     model = MODELS.build(cfg)
     model.init_weights()
     return model
+
+
+def randomize_norm_statistics(model, seed=0):
+    """Non-trivial BN statistics and affine parameters, as a trained net has.
+
+    Fusing then does real work (and a wrong fuse shows in the outputs).
+    """
+    from torch.nn.modules.batchnorm import _BatchNorm
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, _BatchNorm) and m.track_running_stats:
+                m.running_mean.copy_(torch.randn(m.num_features,
+                                                 generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.num_features,
+                                               generator=g) + 0.5)
+                if m.affine:
+                    m.weight.copy_(torch.rand(m.num_features,
+                                              generator=g) + 0.5)
+                    m.bias.copy_(torch.randn(m.num_features,
+                                             generator=g) * 0.1)
 
 
 def build_detector(config):
@@ -133,6 +208,13 @@ def detector_batch(batch, size, num_classes, device):
     return samples
 
 
+def flat_tensors(outputs):
+    """The tensors of nested tuples / lists of outputs, in order."""
+    if torch.is_tensor(outputs):
+        return [outputs]
+    return [t for o in outputs for t in flat_tensors(o)]
+
+
 class Case:
     """One model with its inputs and a step function."""
 
@@ -140,6 +222,9 @@ class Case:
         self.label, self.kind, self.args = label, kind, args
         device = torch.device(args.device)
         self.model = model.to(device)
+        self.fuse_info = None
+        if args.fuse_conv_bn:
+            self.fuse_info = self.fuse(device)
         fmt = torch.channels_last if args.channels_last else \
             torch.contiguous_format
         self.model = self.model.to(memory_format=fmt)
@@ -157,6 +242,32 @@ class Case:
             [p for p in self.model.parameters() if p.requires_grad], lr=1e-4,
             momentum=0.9)
 
+    def fuse(self, device):
+        """Fuse BN into the convs; check the outputs stay the same."""
+        from mmcv.cnn import fuse_conv_bn
+        from torch.nn.modules.batchnorm import _BatchNorm
+
+        def count():
+            return sum(isinstance(m, _BatchNorm)
+                       for m in self.model.modules())
+
+        randomize_norm_statistics(self.model)
+        self.model.eval()
+        x = torch.randn(1, 3, self.args.size, self.args.size, device=device)
+        run = self.model._forward if self.kind == 'detector' \
+            else self.model
+        with torch.no_grad():
+            before = flat_tensors(run(x))
+            num_bn = count()
+            self.model = fuse_conv_bn(self.model)
+            run = self.model._forward if self.kind == 'detector' \
+                else self.model
+            after = flat_tensors(run(x))
+        diff = max(float((a - b).abs().max() / b.abs().max())
+                   for a, b in zip(after, before))
+        return dict(folded_bn=num_bn - count(), total_bn=num_bn,
+                    fused_max_rel_diff=diff)
+
     def _forward(self, train):
         if self.kind == 'detector':
             if train:
@@ -171,6 +282,19 @@ class Case:
         if self.args.amp == 'bf16':
             return torch.autocast(self.args.device, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    def compile_check(self, train):
+        """Relative difference of the compiled and eager step outputs (the
+        loss, or the sum of the output means), on the same weights."""
+        self.model.train(train)
+        grad = torch.enable_grad() if train else torch.no_grad()
+        outs = []
+        for fn in (self._forward, self.forward):
+            torch.manual_seed(0)
+            with grad, self.autocast():
+                outs.append(fn(train).detach().double())
+        eager, compiled = outs
+        return float((compiled - eager).abs() / eager.abs().clamp_min(1e-12))
 
     def step(self, train):
         self.model.train(train)
@@ -224,7 +348,11 @@ def measure_throughput(args, specs):
     results = {}
     for mode in modes(args):
         train = mode == 'train'
+        checks = {}
         for case in cases:  # warm-up (and compilation)
+            if args.compile:
+                checks[case.label] = dict(
+                    compiled_vs_eager_rel_diff=case.compile_check(train))
             for _ in range(args.warmup):
                 case.step(train)
         times = {case.label: [] for case in cases}
@@ -242,7 +370,8 @@ def measure_throughput(args, specs):
             results[(case.label, mode)] = dict(
                 model=case.label, mode=mode, ms_per_iter=sec * 1e3,
                 images_per_s=args.batch / sec,
-                peak_mem_mb=peak[case.label] / 2**20 if peak else None)
+                peak_mem_mb=peak[case.label] / 2**20 if peak else None,
+                **(case.fuse_info or {}), **checks.get(case.label, {}))
     return results
 
 
@@ -312,7 +441,11 @@ def main(argv=None):
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', choices=('fp32', 'bf16'), default='fp32')
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument('--compile', action='store_true')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile both models (inductor)')
+    parser.add_argument('--fuse-conv-bn', action='store_true',
+                        help='fold BN into the preceding convs of both models '
+                        "(mmcv's fuse_conv_bn); needs --mode infer")
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--iters', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=3,
@@ -333,10 +466,21 @@ def main(argv=None):
     MMLogger.get_instance('benchmark', log_level='WARNING')  # quiet init
     if args.device == 'cuda' and not torch.cuda.is_available():
         parser.error('--device cuda: no CUDA device is available')
+    if args.fuse_conv_bn and args.mode != 'infer':
+        parser.error('--fuse-conv-bn folds BN for inference only; add '
+                     '--mode infer')
+    for name in ('batch', 'size', 'iters'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.warmup < 0 or args.repeats < 0:
+        parser.error('--warmup and --repeats must be >= 0')
     if args.memory_worker is not None:
         return memory_worker(args, args.memory_worker)
 
-    specs = build_cases(args)
+    try:
+        specs = build_cases(args)
+    except UserError as err:
+        parser.error(str(err))
     results = measure_throughput(args, specs)
     if args.memory and args.device == 'cpu':
         worker_argv = [a for a in argv if a != '--memory']
@@ -346,9 +490,22 @@ def main(argv=None):
     ours, ref = specs[0][0], specs[1][0]
     setting = (f'device={args.device} amp={args.amp} channels_last='
                f'{args.channels_last} compile={args.compile} '
+               f'fuse_conv_bn={args.fuse_conv_bn} '
                f'batch={args.batch} size={args.size} threads='
                f'{torch.get_num_threads()}')
     print(f'# {setting}')
+    for label in (ours, ref):
+        info = results[(label, modes(args)[0])]
+        if 'folded_bn' in info:
+            print(f"# {label}: fuse_conv_bn folded {info['folded_bn']} of "
+                  f"{info['total_bn']} BN layers; outputs changed by "
+                  f"{info['fused_max_rel_diff']:.1e} (max relative)")
+    for mode in modes(args):
+        for label in (ours, ref):
+            diff = results[(label, mode)].get('compiled_vs_eager_rel_diff')
+            if diff is not None:
+                print(f'# {label} {mode}: compiled vs eager output '
+                      f'{diff:.1e} (relative)')
     print('| model | mode | ms/iter | images/s | peak mem (MB) | '
           'vs reference |')
     print('|---|---|---|---|---|---|')
