@@ -68,7 +68,7 @@ class ResidualBlock(BaseModule):
             pre-activation of iResNet's middle and end blocks.
         relu_on_shortcut (bool): With ``pre_act='relu'``, feed ReLU(x) rather
             than x to the shortcut. The official iResNet code does this by
-            accident (an in-place ReLU, architecture_spec Sec. 1.1) and the
+            accident (an in-place ReLU, docs/architecture.md) and the
             published weights depend on it.
         norm_before_add (bool): ``F`` ends with a norm (``bn3``/``bn2``).
         norm_after_add (bool): A norm follows the addition (iResNet end block).
