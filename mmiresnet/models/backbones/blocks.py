@@ -21,6 +21,7 @@ Parameter names follow the official iResNet code (``bn0``..``bn3``,
 ``conv1``..``conv3``, ``downsample``), which are also the names of mmdet's
 and torchvision's ResNet, so published checkpoints map key for key.
 """
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
@@ -40,6 +41,34 @@ def build_norm(norm_cfg, channels, postfix=''):
         raise ValueError(f'norm_cfg num_groups={groups} must divide the '
                          f'{channels} channels of every norm layer')
     return build_norm_layer(norm_cfg, channels, postfix=postfix)
+
+
+class MaxPool2d(nn.MaxPool2d):
+    """``nn.MaxPool2d`` with a oneDNN path for eager CPU inference.
+
+    PyTorch's own CPU max-pool on NCHW tensors also writes argmax indices
+    and is many times slower than oneDNN's (see docs/deployment.md); the
+    maximum is exact either way, so outputs are identical. Training,
+    tracing, compiling, exporting and other devices use ``nn.MaxPool2d``.
+    """
+
+    def _use_onednn(self, x):
+        return (not torch.compiler.is_compiling()
+                and not torch.jit.is_tracing()
+                and not torch.is_grad_enabled() and type(x) is torch.Tensor
+                and x.device.type == 'cpu' and x.dtype == torch.float32
+                and x.dim() == 4 and x.numel() > 0 and x.is_contiguous()
+                and not self.return_indices
+                and self.dilation in (1, (1, 1))
+                and torch.backends.mkldnn.is_available()
+                and torch.backends.mkldnn.enabled)
+
+    def forward(self, x):
+        if self._use_onednn(x):
+            return F.max_pool2d(x.to_mkldnn(), self.kernel_size, self.stride,
+                                self.padding,
+                                ceil_mode=self.ceil_mode).to_dense()
+        return super().forward(x)
 
 
 def build_rg_norm(channels, rg_groups):
@@ -192,21 +221,22 @@ class ResidualBlock(BaseModule):
     def _forward(self, x):
         shortcut_in = x
         if self.pre_act == 'norm_relu':
-            x = F.relu(self.norm(0)(x))
+            y = self.norm(0)(x)
+            x = F.relu(y, inplace=y is not x)  # in place unless an Identity
         elif self.pre_act == 'relu':
             x = F.relu(x)
             if self.relu_on_shortcut:
                 shortcut_in = x
-        out = self._branch(x)
+        out = self._branch(x)  # a new tensor (conv or norm output)
 
         if self.downsample is not None:
-            out = out + self.downsample(shortcut_in)
+            out += self.downsample(shortcut_in)
         elif self.rg_shortcut is None:
-            out = out + shortcut_in
+            out += shortcut_in
         else:
-            out = out + self.rg_norm(F.relu(shortcut_in))
+            out += self.rg_norm(F.relu(shortcut_in))
             if self.rg_shortcut == 'rg+identity':
-                out = out + shortcut_in
+                out += shortcut_in
 
         if self.norm_after_add:
             out = self.norm(self.num_convs)(out)
@@ -243,7 +273,7 @@ def build_shortcut(shortcut_type, in_channels, out_channels, stride,
             build_conv_layer(conv_cfg, in_channels, out_channels, 1,
                              stride=stride, bias=False),
             build_norm(norm_cfg, out_channels)[1])
-    pool = nn.MaxPool2d(3, stride, 1) if stride > 1 else nn.Identity()
+    pool = MaxPool2d(3, stride, 1) if stride > 1 else nn.Identity()
     if in_channels == out_channels:
         return pool
     return nn.Sequential(
