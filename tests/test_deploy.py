@@ -117,6 +117,21 @@ def test_fuse_conv_bn_keeps_outputs(arch):
     check_fuse(build(small_cfg(arch)), torch.randn(2, 3, size, size))
 
 
+@pytest.mark.parametrize('arch', sorted(ARCHS))
+def test_fuse_folds_exactly_the_conv_norms_of_every_arch(arch):
+    """Every arch of the table, on the meta device: fuse_conv_bn folds every
+    BN that normalises a conv output and leaves the others (pre-activation
+    and after-addition norms); the per-family tests above check values."""
+    with torch.device('meta'):
+        model = MODELS.build(ARCHS[arch].backbone_cfg()).eval()
+    keep = unfusable_norms(model)
+    norms = {n for n, m in model.named_modules() if isinstance(m, _BatchNorm)}
+    assert keep < norms
+    fused = fuse_conv_bn(model)
+    left = {n for n, m in fused.named_modules() if isinstance(m, _BatchNorm)}
+    assert left == keep
+
+
 def test_fuse_covers_every_family_and_block_role():
     names = fuse_archs()
     assert {ARCHS[n].family.name for n in names} == {
