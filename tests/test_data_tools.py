@@ -409,3 +409,148 @@ def test_mmpretrain_reads_digits(digits):
     assert len(val) == 359
     info = val.get_data_info(0)
     assert int(Path(info['img_path']).parent.name) == info['gt_label']
+
+
+# ---------------------------------------------------------------------------
+# interrupted or failing writes (both generators): nothing half-written
+# ---------------------------------------------------------------------------
+def _generator(name):
+    if name == 'digits':
+        pytest.importorskip('sklearn')
+        from mmiresnet.datasets import digits as module
+        return module, []
+    return det, TINY
+
+
+def _interrupt_writer(monkeypatch, out, what, after=2):
+    """Make the image encoder (``what='images'``) or the annotation writer
+    (``'annotations'``: COCO JSON, digits list file; half of it is written)
+    raise ``KeyboardInterrupt``; returns the files of the temporary folder
+    seen at that moment."""
+    seen = []
+    tmp_glob = f'.{out.name}.tmp-*'
+
+    def interrupt():
+        seen.extend(p for tmp in out.parent.glob(tmp_glob)
+                    for p in tmp.rglob('*') if p.is_file())
+        raise KeyboardInterrupt
+
+    if what == 'images':
+        real_save, calls = Image.Image.save, []
+
+        def save(self, *args, **kwargs):
+            if len(calls) == after:
+                interrupt()
+            calls.append(1)
+            return real_save(self, *args, **kwargs)
+
+        monkeypatch.setattr(Image.Image, 'save', save)
+    else:
+        real_write_text = Path.write_text
+
+        def write_text(self, text, *args, **kwargs):
+            if self.name.startswith('instances_') or self.name == 'train.txt':
+                real_write_text(self, text[:len(text) // 2], *args, **kwargs)
+                interrupt()
+            return real_write_text(self, text, *args, **kwargs)
+
+        monkeypatch.setattr(Path, 'write_text', write_text)
+    return seen
+
+
+@pytest.mark.parametrize('name', ['synthetic', 'digits'])
+@pytest.mark.parametrize('what', ['images', 'annotations'])
+def test_interrupted_write_leaves_nothing(name, what, tmp_path, monkeypatch):
+    module, args = _generator(name)
+    out = tmp_path / name
+    with monkeypatch.context() as patch:
+        seen = _interrupt_writer(patch, out, what)
+        with pytest.raises(KeyboardInterrupt):
+            module.main([*args, '--out', str(out)])
+    # it was stopped in the middle: files were written, but elsewhere
+    assert any(p.suffix in ('.jpg', '.png') for p in seen), seen
+    assert not out.exists()
+    assert leftovers(out) == []
+
+    # An interrupted --force run leaves the previous folder as it was.
+    assert module.main([*args, '--out', str(out)]) == 0
+    before = tree_digest(out)
+    with monkeypatch.context() as patch:
+        _interrupt_writer(patch, out, what)
+        with pytest.raises(KeyboardInterrupt):
+            module.main([*args, '--seed', '5', '--force', '--out', str(out)])
+    assert tree_digest(out) == before
+    assert leftovers(out) == []
+
+
+def test_failed_final_rename_restores_previous(tmp_path, monkeypatch):
+    from mmiresnet.datasets import output
+    out = tmp_path / 'synthetic'
+    assert det.main([*TINY, '--out', str(out)]) == 0
+    before = tree_digest(out)
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src).name.startswith(f'.{out.name}.tmp-'):
+            raise KeyboardInterrupt  # between the two renames
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(output.os, 'rename', rename)
+    with pytest.raises(KeyboardInterrupt):
+        det.main([*TINY, '--seed', '5', '--force', '--out', str(out)])
+    assert tree_digest(out) == before
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize('name', ['synthetic', 'digits'])
+def test_unwritable_output(name, tmp_path, monkeypatch, capsys):
+    module, args = _generator(name)
+    blocker = tmp_path / 'file'
+    blocker.write_text('keep me')
+    out = blocker / 'sub' / name
+    assert module.main([*args, '--out', str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f'error: cannot write {out}: {blocker} is not a folder'
+    assert blocker.read_text() == 'keep me'
+
+    # An OSError while writing (disk full) is one error line, nothing left.
+    out = tmp_path / name
+    real_write_bytes, calls = Path.write_bytes, []
+
+    def write_bytes(self, data):
+        if self.suffix == '.jpg' and len(calls) == 1:
+            raise OSError(28, 'No space left on device', str(self))
+        calls.append(1)
+        return real_write_bytes(self, data)
+
+    real_save = Image.Image.save
+
+    def save(self, fp, *a, **kw):
+        if isinstance(fp, (str, Path)) and len(calls) == 1:
+            raise OSError(28, 'No space left on device', str(fp))
+        calls.append(1)
+        return real_save(self, fp, *a, **kw)
+
+    monkeypatch.setattr(Path, 'write_bytes', write_bytes)
+    monkeypatch.setattr(Image.Image, 'save', save)
+    assert module.main([*args, '--out', str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f'error: cannot write {out}: ') and '\n' not in err
+    assert err.endswith(': No space left on device')
+    assert not out.exists() and leftovers(out) == []
+
+
+def test_existing_output_refused_by_both_tools(tmp_path, capsys):
+    """Without --force a folder not made by the tool (or made with another
+    config) is refused with one error line and left as it was."""
+    for name in ('synthetic', 'digits'):
+        module, args = _generator(name)
+        out = tmp_path / name
+        out.mkdir()
+        (out / 'precious.txt').write_text('keep me')
+        assert module.main([*args, '--out', str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f'error: {out} exists but has no readable '
+                              'meta.json') and '\n' not in err
+        assert [p.name for p in out.iterdir()] == ['precious.txt']
+        assert leftovers(out) == []

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .output import OutputRefused, write_dataset
+from .output import OutputError, write_dataset
 
 #: Class names (= folder names) of the digits set.
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
@@ -46,8 +46,8 @@ def load_digits():
     try:
         from sklearn.datasets import load_digits as sk_load_digits
     except ImportError as exc:  # depends on the environment
-        raise SystemExit('error: the digits set needs scikit-learn '
-                         '(pip install scikit-learn)') from exc
+        raise ImportError('the digits set needs scikit-learn (pip install '
+                          f'scikit-learn): {exc}') from None
     digits = sk_load_digits()
     images = np.rint(digits.images * (255.0 / 16.0)).clip(0, 255)
     return images.astype(np.uint8), digits.target.astype(np.int64)
@@ -121,6 +121,8 @@ def make_digits(out=DIGITS_DATA_ROOT, force=False, val_frac=0.2, seed=0,
 
     Raises:
         OutputRefused: ``out`` holds something else and ``force`` is false.
+        OutputUnwritable: ``out`` cannot be written (nothing is left).
+        ImportError: scikit-learn is not installed.
         ValueError: an invalid option.
     """
     check_options(val_frac, size)
@@ -167,7 +169,7 @@ def main(argv=None):
     try:
         built, stats = make_digits(out, args.force, args.val_frac, args.seed,
                                    args.size)
-    except OutputRefused as exc:
+    except (OutputError, ImportError) as exc:  # nothing is written
         print(f'error: {exc}', file=sys.stderr)
         return 2
     summary = ', '.join(f'{k} {v["images"]} images' for k, v in stats.items())

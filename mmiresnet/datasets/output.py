@@ -13,8 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-class OutputRefused(Exception):
+class OutputError(Exception):
+    """The output folder cannot be written (a user error, one line)."""
+
+
+class OutputRefused(OutputError):
     """The output folder exists and may not be replaced."""
+
+
+class OutputUnwritable(OutputError):
+    """The output folder (or a file in it) cannot be written."""
 
 
 def _pid_alive(pid):
@@ -90,26 +98,49 @@ def atomic_output(out):
     """Yield a temporary folder that replaces ``out`` on success.
 
     The temporary folder is a sibling of ``out`` (same file system, so the
-    renames are atomic); on an exception it is deleted and ``out`` is left
-    as it was. An existing ``out`` is renamed away first and deleted only
-    after the new folder is in place.
+    renames are atomic); on an exception (``KeyboardInterrupt`` included) it
+    is deleted and ``out`` is left as it was. An existing ``out`` is renamed
+    away first, put back if the final rename fails, and deleted only after
+    the new folder is in place. ``OSError`` s become
+    :class:`OutputUnwritable`.
     """
     out = Path(out).absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
     tmp = out.parent / f'.{out.name}.tmp-{os.getpid()}'
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    existing = out.parent
+    while not os.path.lexists(existing):
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputUnwritable(f'cannot write {out}: {existing} is not a '
+                               'folder')
     try:
-        yield tmp
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale(out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise OutputUnwritable(
+            f'cannot write {out}: {exc.filename or out.parent}: '
+            f'{exc.strerror or exc}') from None
+    try:
+        try:
+            yield tmp
+        except OSError as exc:  # e.g. disk full while writing
+            raise OutputUnwritable(
+                f'cannot write {out}: {exc.filename or tmp}: '
+                f'{exc.strerror or exc}') from exc
+        old = None
+        if out.exists():
+            old = out.parent / f'.{out.name}.old-{os.getpid()}'
+            os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            if old is not None:  # put the previous folder back
+                os.rename(old, out)
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if out.exists():
-        old = out.parent / f'.{out.name}.old-{os.getpid()}'
-        os.rename(out, old)
-    os.rename(tmp, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -137,6 +168,7 @@ def write_dataset(out, config, force, generate, **meta):
 
     Raises:
         OutputRefused: ``out`` holds something else and ``force`` is false.
+        OutputUnwritable: ``out`` cannot be written.
     """
     if check_output(out, config, force) == 'up-to-date':
         return False, (read_meta(out) or {}).get('stats', {})

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .output import OutputRefused, write_dataset
+from .output import OutputError, write_dataset
 
 #: Classes in category-id order (COCO ``category_id`` = index + 1; VOC
 #: ``<name>`` = the string itself).
@@ -488,6 +488,7 @@ def make_synthetic(out=SYNTHETIC_DATA_ROOT, force=False, **options):
 
     Raises:
         OutputRefused: ``out`` holds something else and ``force`` is false.
+        OutputUnwritable: ``out`` cannot be written (nothing is left).
         ValueError: an invalid option.
     """
     cfg = generation_config(**options)
@@ -543,7 +544,7 @@ def main(argv=None):
     try:
         built, stats = make_synthetic(
             out, args.force, **{k: getattr(args, k) for k in DEFAULTS})
-    except OutputRefused as exc:
+    except OutputError as exc:  # refused or unwritable: nothing written
         print(f'error: {exc}', file=sys.stderr)
         return 2
     if not built:
