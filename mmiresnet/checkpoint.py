@@ -123,7 +123,15 @@ def load_file(path):
             'zip/pickle file)') from None
 
 
-def _write_atomic(path, force, write, suffix):
+def write_atomic(path, force, write, suffix):
+    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename.
+
+    Args:
+        path (str): The output file.
+        force (bool): Replace an existing ``path`` (else FileExistsError).
+        write (callable): Writes the whole file to the path it is given.
+        suffix (str): Suffix of the temporary file, e.g. ``'.pth'``.
+    """
     if osp.exists(path) and not force:
         raise FileExistsError(f'{path} exists; pass --force to overwrite it')
     folder = osp.dirname(osp.abspath(path))
@@ -132,6 +140,9 @@ def _write_atomic(path, force, write, suffix):
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)  # mkstemp makes 0600 files; give the usual mode
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
@@ -144,7 +155,7 @@ def save_atomic(obj, path, force=False):
     Refuses an existing ``path`` unless ``force``; an interrupted save
     leaves the old file (if any) untouched and no partial file behind.
     """
-    _write_atomic(path, force, lambda tmp: torch.save(obj, tmp), '.pth')
+    write_atomic(path, force, lambda tmp: torch.save(obj, tmp), '.pth')
 
 
 def save_json(obj, path, force=False):
@@ -154,7 +165,7 @@ def save_json(obj, path, force=False):
         with open(tmp, 'w') as f:
             json.dump(obj, f, indent=1)
 
-    _write_atomic(path, force, write, '.json')
+    write_atomic(path, force, write, '.json')
 
 
 def stage_prefixes_beyond(num_stages, max_stages=8):

@@ -4,6 +4,9 @@ Small widths and inputs keep every test fast; the fusing sweep covers every
 family of the architecture table and both block types.
 """
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,7 +147,8 @@ def test_fuse_covers_every_family_and_block_role():
 
 
 def test_fuse_ssd300_trunk():
-    cfg = Config.fromfile(REPO / 'configs/ssd300_iresnet50_coco.py').model.backbone
+    cfg = Config.fromfile(REPO / 'configs/ssd300_iresnet50_coco.py')
+    cfg = cfg.model.backbone
     cfg = dict(cfg, init_cfg=None, base_channels=16)
     assert (cfg['num_stages'], cfg['strides']) == (3, (2, 2, 1))
     check_fuse(build(cfg), torch.randn(1, 3, 96, 96))
@@ -246,6 +250,89 @@ def test_export_onnx_refuses_overwrite_and_bad_inputs(tmp_path):
         export_onnx(model, torch.randn(1, 3, 32, 32),
                     tmp_path / 'missing' / 'n.onnx')
     assert sorted(p.name for p in tmp_path.iterdir()) == ['m.onnx']
+
+
+def test_dynamic_batch_needs_a_batch_of_two():
+    model = build(small_cfg('iresnet18', num_stages=1))
+    with pytest.raises(ValueError, match='batch >= 2'):
+        export_program(model, torch.randn(1, 3, 32, 32))
+    program = export_program(model, torch.randn(1, 3, 32, 32),
+                             dynamic_batch=False)
+    assert flat(program.module()(torch.randn(1, 3, 32, 32)))[0].shape[0] == 1
+
+
+# -- tools/export.py --------------------------------------------------------
+def run_export(*args):
+    return subprocess.run(
+        [sys.executable, str(REPO / 'tools/export.py'), *map(str, args)],
+        cwd=REPO, capture_output=True, text=True,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
+
+
+@pytest.mark.parametrize('suffix', ['.onnx', '.pt2'])
+def test_export_tool_verifies(suffix, tmp_path):
+    if suffix == '.onnx':
+        pytest.importorskip('onnxruntime')
+    out = tmp_path / f'digits{suffix}'
+    proc = run_export(REPO / 'configs/iresnet29_digits.py', '--out', out,
+                      '--fuse-conv-bn', '--verify')
+    assert proc.returncode == 0, proc.stderr
+    assert 'verify: max relative difference' in proc.stdout
+    diff = float(proc.stdout.split('difference ')[1].split()[0])
+    assert diff <= 1e-4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_export_tool_loads_checkpoint_and_refuses_bad_ones(tmp_path):
+    from mmpretrain.registry import MODELS as CLS_MODELS
+    cfg = Config.fromfile(REPO / 'configs/iresnet29_digits.py').model
+    model = randomize_norms(CLS_MODELS.build(cfg)).eval()
+    good = tmp_path / 'good.pth'
+    torch.save(dict(state_dict=model.state_dict()), good)
+    out = tmp_path / 'm.pt2'
+    proc = run_export(REPO / 'configs/iresnet29_digits.py', '--out', out,
+                      '--checkpoint', good)
+    assert proc.returncode == 0, proc.stderr
+    x = torch.randn(3, 3, 16, 16)
+    with torch.no_grad():
+        assert max_rel_diff(torch.export.load(str(out)).module()(x),
+                            TensorForward(model)(x)) <= 1e-5
+    wrong = tmp_path / 'wrong.pth'
+    torch.save({'backbone.conv1.weight': torch.zeros(1)}, wrong)
+    truncated = tmp_path / 'truncated.pth'
+    truncated.write_bytes(good.read_bytes()[:100])
+    for ckpt, message in [(wrong, 'does not fit the config'),
+                          (truncated, 'not a PyTorch checkpoint')]:
+        proc = run_export(REPO / 'configs/iresnet29_digits.py', '--out',
+                          tmp_path / 'n.pt2', '--checkpoint', ckpt)
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines()[-1].startswith('error: ')
+        assert message in proc.stderr and 'Traceback' not in proc.stderr
+    assert not (tmp_path / 'n.pt2').exists()
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--out', '{tmp}/m.txt'], 'unknown format; allowed: .onnx, .pt2'),
+    (['--out', '{tmp}/old.onnx'], 'exists; pass --force'),
+    (['--out', '{tmp}/missing/m.onnx'], 'does not exist'),
+    (['--out', '{tmp}/m.onnx', '--batch', '1'], 'must be >= 2'),
+    (['--out', '{tmp}/m.onnx', '--config-typo'], 'unrecognized arguments'),
+])
+def test_export_tool_bad_arguments(args, message, tmp_path):
+    (tmp_path / 'old.onnx').write_text('keep')
+    args = [a.format(tmp=tmp_path) for a in args]
+    proc = run_export(REPO / 'configs/iresnet29_digits.py', *args)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['old.onnx']
+    assert (tmp_path / 'old.onnx').read_text() == 'keep'
+
+
+def test_export_tool_two_stage_needs_part_backbone(tmp_path):
+    cfg = REPO / 'configs/faster-rcnn_iresnet50_fpn_1x_coco.py'
+    proc = run_export(cfg, '--out', tmp_path / 'm.onnx')
+    assert proc.returncode == 2 and '--part backbone' in proc.stderr
+    assert not any(tmp_path.iterdir())
 
 
 # -- the oneDNN max-pool of the shortcuts ----------------------------------

@@ -7,12 +7,12 @@ MMDetection detectors (raw head outputs, before box decoding and NMS).
 Fusing BN into the convs is ``mmcv.cnn.fuse_conv_bn(model.eval())`` on any
 of them (see docs/deployment.md).
 """
-import os
 import os.path as osp
-import tempfile
 
 import torch
 import torch.nn as nn
+
+from mmiresnet.checkpoint import write_atomic
 
 
 class TensorForward(nn.Module):
@@ -49,6 +49,23 @@ def _flatten(outs):
     return tuple(flat)
 
 
+def max_relative_difference(outs, refs):
+    """Largest ``max|out - ref| / max|ref|`` over matching output tensors.
+
+    Args:
+        outs (Tensor | Sequence[Tensor]): Outputs to check.
+        refs (Tensor | Sequence[Tensor]): Reference outputs, same structure.
+    """
+    outs, refs = _flatten(outs), _flatten(refs)
+    outs = (outs, ) if torch.is_tensor(outs) else outs
+    refs = (refs, ) if torch.is_tensor(refs) else refs
+    if len(outs) != len(refs) or not refs:
+        raise ValueError(f'{len(outs)} outputs vs {len(refs)} references')
+    return max(float((o.detach().double() - r.detach().double()).abs().max()
+                     / r.detach().double().abs().max().clamp_min(1e-30))
+               for o, r in zip(outs, refs))
+
+
 def _check_inputs(inputs):
     if not (torch.is_tensor(inputs) and inputs.dim() == 4):
         shape = tuple(inputs.shape) if torch.is_tensor(inputs) else \
@@ -57,7 +74,10 @@ def _check_inputs(inputs):
                          f'got {shape}')
 
 
-def _batch_dim(dynamic_batch):
+def _batch_dim(dynamic_batch, inputs):
+    if dynamic_batch and inputs.shape[0] < 2:
+        raise ValueError('a dynamic batch needs example inputs of batch >= 2 '
+                         '(torch.export fixes a batch of 1); got 1')
     return ({0: torch.export.Dim('batch', min=1, max=1024)}, ) \
         if dynamic_batch else None
 
@@ -71,9 +91,10 @@ def export_program(model, inputs, dynamic_batch=True):
         dynamic_batch (bool): Let the batch size vary (H, W stay fixed).
     """
     _check_inputs(inputs)
+    dynamic_shapes = _batch_dim(dynamic_batch, inputs)
     module = TensorForward(model).eval()
     return torch.export.export(module, (inputs, ),
-                               dynamic_shapes=_batch_dim(dynamic_batch))
+                               dynamic_shapes=dynamic_shapes)
 
 
 def export_onnx(model, inputs, path, dynamic_batch=True, force=False):
@@ -90,25 +111,40 @@ def export_onnx(model, inputs, path, dynamic_batch=True, force=False):
         force (bool): Replace an existing ``path``.
     """
     _check_inputs(inputs)
+    path = _output_path(path, force)
+    module = TensorForward(model).eval()
+
+    def write(tmp):
+        torch.onnx.export(module, (inputs, ), tmp, dynamo=True,
+                          input_names=['inputs'], external_data=False,
+                          dynamic_shapes=_batch_dim(dynamic_batch, inputs),
+                          verbose=False)
+
+    write_atomic(path, force, write, '.onnx')
+    return path
+
+
+def save_program(program, path, force=False):
+    """``torch.export.save`` of an exported program, written atomically.
+
+    Args:
+        program (ExportedProgram): From :func:`export_program`.
+        path (str): Output ``.pt2`` file (``torch.export.load`` reads it).
+        force (bool): Replace an existing ``path``.
+    """
+    path = _output_path(path, force)
+    write_atomic(path, force, lambda tmp: torch.export.save(program, tmp),
+                 '.pt2')
+    return path
+
+
+def _output_path(path, force):
     path = osp.abspath(path)
     if osp.exists(path) and not force:
-        raise FileExistsError(f'{path} exists; pass force=True (--force) '
-                              'to replace it')
+        raise FileExistsError(f'{path} exists; pass --force to replace it')
     folder = osp.dirname(path)
     if not osp.isdir(folder):
         raise FileNotFoundError(f'output folder {folder} does not exist')
-    module = TensorForward(model).eval()
-    fd, tmp = tempfile.mkstemp(suffix='.onnx', dir=folder)
-    os.close(fd)
-    try:
-        torch.onnx.export(module, (inputs, ), tmp, dynamo=True,
-                          input_names=['inputs'], external_data=False,
-                          dynamic_shapes=_batch_dim(dynamic_batch),
-                          verbose=False)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     return path
 
 
