@@ -6,6 +6,12 @@ count, FLOPs, training data, the paper's top-1 / mAP figures (marked by a
 ``Results Source`` field) and, where official weights exist,
 ``Weights: iresnet://<arch>`` (:mod:`mmiresnet.weights`).
 
+The metafiles are the only place where the papers' figures are written:
+results, and the parameters / GFLOPs of the papers' complexity tables
+(``Metadata``: ``Paper Params (M)``, ``Paper GFLOPs`` and ``Paper Tables``,
+the tables listing them). :func:`paper_figures` and
+:func:`paper_table_rows` read them for the tools, tests and tables.
+
 ``import mmiresnet`` hooks the classification metafiles into MMPretrain's
 ``ModelHub`` (registered lazily, with MMPretrain's own index), so
 ``mmpretrain.list_models('*iresnet*')``, ``get_model(NAME,
@@ -19,9 +25,11 @@ names (``ModelHub`` refuses duplicates) and all match ``*iresnet*``.
 
 Print the model-zoo tables of docs/model_zoo.md::
 
-    python -c "from mmiresnet.model_zoo import main; main()"
+    python tools/analysis/model_zoo_tables.py
 """
 import argparse
+import functools
+import os
 import os.path as osp
 import sys
 import warnings
@@ -31,9 +39,21 @@ MODEL_INDEX = osp.join('configs', 'model-index.yml')
 CLASSIFICATION = 'Image Classification'
 DETECTION = 'Object Detection'
 NAME_PREFIX = 'mmiresnet_'
+# Metadata fields of the papers' complexity figures.
+PAPER_PARAMS = 'Paper Params (M)'
+PAPER_GFLOPS = 'Paper GFLOPs'
+PAPER_TABLES = 'Paper Tables'  # e.g. ['Duta et al. 2020, Table 2']
+# Short names of the papers' tables ('2', 'R10'): prefix by paper.
+TABLE_PREFIXES = {'Duta et al. 2020': '', 'Zhang et al. 2019': 'R'}
+# Row order inside a table, by the network's title without its depth:
+# the baseline, its ablations, the improved network; plain, Fix, grouped.
+ROW_ORDER = ('ResNet', 'ResStage', 'ResMax', 'iResNet', 'ResGroupFix',
+             'ResGroup', 'iResGroupFix', 'iResGroup', 'b-RGSNet', 'd-RGSNet',
+             'Res-RGSNet')
 
 __all__ = [
     'config_root', 'model_name', 'load_model_index', 'paper_figures',
+    'paper_table_rows', 'paper_tables', 'split_table', 'config_arch',
     'register_with_mmpretrain', 'hook_into_mmpretrain', 'model_table'
 ]
 
@@ -84,12 +104,21 @@ def metafiles(root=None):
 
 
 def _tasks(metafile):
-    data = _read_yaml(metafile) if isinstance(metafile, str) else metafile
+    if isinstance(metafile, str):
+        stat = os.stat(metafile)
+        return _metafile_tasks(metafile, stat.st_mtime_ns, stat.st_size)
+    data = metafile
     return {
         result['Task']
         for model in data.get('Models') or ()
         for result in model.get('Results') or ()
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _metafile_tasks(path, mtime_ns, size):
+    """Tasks of a metafile, read once per version of the file."""
+    return frozenset(_tasks(_read_yaml(path)))
 
 
 def load_model_index(root=None):
@@ -124,22 +153,164 @@ def load_model_index(root=None):
 def paper_figures(root=None):
     """The papers' figures of every model that has some, by config stem.
 
-    Each value: ``task``, ``dataset``, ``metrics`` (e.g. ``Top 1 Accuracy``,
-    ``box AP``), ``source`` (table of the paper), and the paper's
-    ``params_m`` / ``gflops`` where it gives them (else None).
+    Each value: ``name``, ``config``, ``task``, ``dataset``, ``metrics``
+    (e.g. ``Top 1 Accuracy``, ``box AP``; empty where the paper gives no
+    result for the model), ``source`` (table of the result), the paper's
+    ``params_m`` / ``gflops`` where it gives them (else None) and
+    ``tables``, the complexity tables listing them.
     """
     figures = {}
     for model in load_model_index(root).values():
         meta = model['Metadata']
-        for result in model.get('Results') or ():
-            stem = osp.splitext(osp.basename(model['Config']))[0]
-            figures[stem] = dict(task=result['Task'],
-                                 dataset=result['Dataset'],
-                                 metrics=dict(result['Metrics']),
-                                 source=model.get('Results Source'),
-                                 params_m=meta.get('Paper Params (M)'),
-                                 gflops=meta.get('Paper GFLOPs'))
+        results = model.get('Results') or ()
+        if not results and PAPER_PARAMS not in meta and \
+                PAPER_GFLOPS not in meta:
+            continue
+        metrics = {}
+        for result in results:
+            metrics.update(result['Metrics'])
+        task = results[0]['Task'] if results else \
+            ''.join(_tasks(model['Metafile']))
+        stem = osp.splitext(osp.basename(model['Config']))[0]
+        figures[stem] = dict(
+            name=model['Name'],
+            config=model['Config'],
+            task=task,
+            dataset=results[0]['Dataset'] if results else
+            meta.get('Training Data'),
+            metrics=metrics,
+            source=model.get('Results Source'),
+            params_m=meta.get(PAPER_PARAMS),
+            gflops=meta.get(PAPER_GFLOPS),
+            tables=list(meta.get(PAPER_TABLES) or ()))
     return figures
+
+
+def split_table(table):
+    """``'Duta et al. 2020, Table 2'`` -> ``('Duta et al. 2020', 2, '2')``.
+
+    The last item is the short name (``'R10'``: the RGSNet paper's Table
+    10), see ``TABLE_PREFIXES``.
+    """
+    paper, sep, number = table.rpartition(', Table ')
+    if not sep or paper not in TABLE_PREFIXES or not number.isdigit():
+        raise ValueError(f'{PAPER_TABLES}: {table!r} is not "<paper>, Table '
+                         f'<n>" with <paper> one of '
+                         f'{", ".join(TABLE_PREFIXES)}')
+    return paper, int(number), TABLE_PREFIXES[paper] + number
+
+
+def _table_order(table):
+    paper, number, _ = split_table(table)
+    return list(TABLE_PREFIXES).index(paper), number
+
+
+def config_arch(backbone):
+    """Name of the arch (:data:`mmiresnet.archs.ARCHS`) a backbone config
+    builds, or None (e.g. RGSNet CIFAR widths, other libraries' types).
+
+    OpenMMLab's own ``ResNet`` (torchvision style, as in the ResNet SSD
+    baselines) is the papers' ResNet of its depth (same layers and keys).
+
+    Args:
+        backbone (dict): ``model.backbone`` of a config.
+    """
+    import inspect
+
+    from mmengine.registry import MODELS
+
+    from . import models  # noqa: F401  (registers the backbones)
+    from .archs import ARCHS
+    if backbone['type'] == 'ResNet':  # mmdet's / MMPretrain's ResNet
+        name = f'resnet{backbone.get("depth")}'
+        return name if name in ARCHS and backbone.get(
+            'style', 'pytorch') == 'pytorch' else None
+    cls = MODELS.get(backbone['type'])
+    if cls is None or 'widen_factor' in backbone:
+        return None
+    depth = backbone.get('depth')
+    if depth is None:
+        depth = inspect.signature(cls).parameters['depth'].default
+    want = dict(type=backbone['type'], depth=depth,
+                variant=backbone.get('variant') or cls.default_variant)
+    for name, arch in ARCHS.items():
+        if arch.backbone_cfg() == want:
+            return name
+    return None
+
+
+def paper_table_rows(tables=None, root=None):
+    """Rows of the papers' complexity tables, from the metafiles.
+
+    A model is a row of every table in its ``Paper Tables``. Rows come
+    classification tables first, then detection ones, by paper and table
+    number; inside a table by depth, ``ROW_ORDER`` and classes. Each row:
+    ``table`` (``'Duta et al. 2020, Table 2'``), ``key`` (``'2'``),
+    ``label`` (the paper's name of the model), ``arch``, ``num_classes``,
+    ``task``, ``config``, ``params_m`` and ``gflops`` (the paper's; None
+    where it gives none).
+
+    Args:
+        tables (Iterable[str], optional): Only these tables (full names).
+        root (str, optional): Folder holding ``configs/model-index.yml``.
+    """
+    from mmengine.config import Config
+
+    from .archs import get_arch
+    tables = None if tables is None else set(tables)
+    rows = []
+    for model in load_model_index(root).values():
+        meta = model['Metadata']
+        listed = meta.get(PAPER_TABLES) or ()
+        if bool(listed) != (PAPER_PARAMS in meta or PAPER_GFLOPS in meta):
+            raise ValueError(f'{model["Name"]} ({model["Metafile"]}): '
+                             f'{PAPER_TABLES} and {PAPER_PARAMS} / '
+                             f'{PAPER_GFLOPS} go together')
+        selected = [t for t in listed if tables is None or t in tables]
+        if not selected:
+            continue
+        cfg = Config.fromfile(model['Config'])
+        name = config_arch(cfg.model.backbone)
+        if name is None:
+            raise ValueError(f'{model["Name"]}: the backbone of '
+                             f'{model["Config"]} is no arch of '
+                             'mmiresnet.archs')
+        arch = get_arch(name)
+        (task, ) = _tasks(model['Metafile'])
+        if task == CLASSIFICATION:
+            num_classes = cfg.model.head.num_classes
+            label = arch.title
+            if arch.family.dataset == 'cifar':
+                label += f' CIFAR-{num_classes}'
+        else:
+            num_classes = cfg.model.bbox_head.num_classes
+            # the detector (its collection's first architecture) and size
+            size = str(meta['Input Size']).split('x')[0]
+            label = f'{meta["Architecture"][0]}{size} {arch.title}'
+        title = arch.family.title.replace('-{depth}', '')
+        rank = ROW_ORDER.index(title) if title in ROW_ORDER else \
+            len(ROW_ORDER)
+        for table in selected:
+            rows.append(((task != CLASSIFICATION, *_table_order(table),
+                          arch.depth, rank, num_classes),
+                         dict(table=table, key=split_table(table)[2],
+                              label=label, arch=name,
+                              num_classes=num_classes, task=task,
+                              config=model['Config'],
+                              params_m=meta.get(PAPER_PARAMS),
+                              gflops=meta.get(PAPER_GFLOPS))))
+    rows.sort(key=lambda row: row[0])
+    return [row for _, row in rows]
+
+
+def paper_tables(root=None):
+    """Names of the tables in the metafiles' ``Paper Tables``, in order."""
+    names = {
+        table
+        for model in load_model_index(root).values()
+        for table in model['Metadata'].get(PAPER_TABLES) or ()
+    }
+    return sorted(names, key=_table_order)
 
 
 _REGISTERED = []
@@ -253,6 +424,7 @@ def model_table(task, root=None):
 
 
 def main(argv=None):
+    """Command line of ``tools/analysis/model_zoo_tables.py``."""
     parser = argparse.ArgumentParser(
         description='Print the model-zoo tables (Markdown) of the model '
         'index in configs/model-index.yml.')
@@ -260,9 +432,14 @@ def main(argv=None):
                         choices=(CLASSIFICATION, DETECTION),
                         help='only this task')
     args = parser.parse_args(argv)
-    for task in (CLASSIFICATION, DETECTION):
-        if args.task in (None, task):
-            print(f'### {task}\n\n{model_table(task)}\n')
+    try:
+        tables = [(task, model_table(task))
+                  for task in (CLASSIFICATION, DETECTION)
+                  if args.task in (None, task)]
+    except (OSError, ValueError, KeyError) as error:
+        parser.error(f'cannot read the model index: {error}')
+    for task, table in tables:
+        print(f'### {task}\n\n{table}\n')
 
 
 if __name__ == '__main__':

@@ -69,6 +69,36 @@ def test_paper_tables_counts_flops(tmp_path):
     assert f"| {rows[0]['gflops']:.2f} | 0.26 |" in proc.stdout
 
 
+def test_paper_tables_rows_come_from_the_index(tmp_path):
+    """Table 1 rows: the baselines' configs added for it are in the index."""
+    from mmiresnet.model_zoo import paper_table_rows
+    out = tmp_path / 'rows.json'
+    run_tool('paper_tables', '--tables', '1', '--no-flops', '--json', out)
+    rows = json.loads(out.read_text())
+    expected = paper_table_rows(tables=['Duta et al. 2020, Table 1'])
+    assert [(r['table'], r['model'], r['paper_params_m'], r['paper_gflops'])
+            for r in rows] == [('1', e['label'], e['params_m'], e['gflops'])
+                               for e in expected]
+    assert [r['model'] for r in rows] == ['ResNet-50', 'ResGroupFix-50',
+                                          'ResGroup-50']
+
+
+def test_model_zoo_tables_are_the_docs_tables(repo_root, capsys):
+    from mmiresnet.model_zoo import main
+    proc = run_tool('model_zoo_tables')
+    doc = (repo_root / 'docs' / 'model_zoo.md').read_text()
+    assert proc.stdout.startswith('### Image Classification\n\n| name |')
+    assert '### Object Detection\n\n| name |' in proc.stdout
+    assert proc.stdout.rstrip('\n') + '\n' in doc
+    main(['--task', 'Object Detection'])  # the tool's main, in-process
+    only = capsys.readouterr().out
+    assert only.startswith('### Object Detection') and only in proc.stdout
+    with pytest.raises(SystemExit) as exit_info:
+        main(['--task', 'Segmentation'])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'Segmentation'" in capsys.readouterr().err
+
+
 def test_list_backbones_one_row_per_family(tmp_path):
     out = tmp_path / 'rows.json'
     proc = run_tool('list_backbones', '--json', out)

@@ -97,17 +97,121 @@ def test_results_are_marked_as_paper_figures():
             assert stem in figures, stem
 
 
-def backbone_arch(cfg):
-    """The arch whose backbone config equals the config's backbone."""
-    backbone = cfg.model.backbone
-    for name, arch in ARCHS.items():
-        want = arch.backbone_cfg()
-        got = dict(type=backbone.type,
-                   depth=backbone.get('depth'),
-                   variant=backbone.get('variant', want['variant']))
-        if got == want and 'widen_factor' not in backbone:
-            return name
-    return None
+@pytest.fixture(scope='module')
+def paper_rows():
+    """The rows of the papers' complexity tables (reads ~60 configs)."""
+    return model_zoo.paper_table_rows()
+
+
+def test_paper_tables_fields_and_rows(paper_rows):
+    """Each model with the papers' complexity figures names its tables, and
+    is a row of each (the rows tools/analysis/paper_tables.py prints)."""
+    listed = {}
+    for name, model in INDEX.items():
+        meta = model['Metadata']
+        tables = meta.get(model_zoo.PAPER_TABLES) or []
+        has_figures = model_zoo.PAPER_PARAMS in meta or \
+            model_zoo.PAPER_GFLOPS in meta
+        assert bool(tables) == has_figures, name
+        assert len(set(tables)) == len(tables), name
+        for table in tables:
+            paper, number, key = model_zoo.split_table(table)
+            source = model.get('Results Source', '')
+            if source.startswith('paper: '):  # the paper of the results
+                assert source.startswith(f'paper: {paper}, '), name
+            listed[(table, model['Config'])] = meta
+    rows = paper_rows
+    assert {(r['table'], r['config']) for r in rows} == set(listed)
+    assert len(rows) == len(listed)
+    keys = [r['key'] for r in rows]
+    # classification tables, by paper and number, then the SSD300 table
+    assert list(dict.fromkeys(keys)) == ['1', '2', '3', '5', '6', '14', 'R10',
+                                         '7']
+    assert keys == sorted(keys, key=keys.index)  # each table in one block
+    for row in rows:
+        meta = listed[(row['table'], row['config'])]
+        assert row['params_m'] == meta[model_zoo.PAPER_PARAMS]
+        assert row['gflops'] == meta.get(model_zoo.PAPER_GFLOPS)
+        arch = ARCHS[row['arch']]
+        assert row['label'].endswith(arch.title) or \
+            row['label'].startswith(arch.title + ' CIFAR-'), row
+    labels = [r['label'] for r in rows if r['key'] == '2'][:3]
+    assert labels == ['ResNet-50', 'ResStage-50', 'iResNet-50']
+    assert [r['label'] for r in rows if r['key'] == '7'][:2] == [
+        'SSD300 ResNet-50', 'SSD300 iResNet-50'
+    ]
+    assert model_zoo.paper_tables() == list(dict.fromkeys(
+        sorted((r['table'] for r in rows), key=model_zoo._table_order)))
+
+
+def test_readme_complexity_table_has_the_index_figures(repo_root,
+                                                      paper_rows):
+    """The README's copy of paper_tables.py's output: same rows, and the
+    paper's columns are the metafiles' figures."""
+    text = (repo_root / 'README.md').read_text()
+    section = text.split("## The papers' complexity tables", 1)[1]
+    section = section.split('\n## ', 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith('| ')]
+    assert lines[0].startswith('| table | model | params (M) | paper |')
+    cells = [[c.strip() for c in line.strip('|').split('|')]
+             for line in lines[1:]]
+    assert [(c[0], c[1], c[3], c[6]) for c in cells] == [
+        (r['key'], r['label'], str(r['params_m']),
+         '-' if r['gflops'] is None else f'{r["gflops"]:.2f}')
+        for r in paper_rows
+    ]
+
+
+def test_our_counts_match_the_papers_figures():
+    """Exact counts (rebuilt by the tests below) rounded as the paper."""
+    for name, model in INDEX.items():
+        meta = model['Metadata']
+        paper = meta.get(model_zoo.PAPER_PARAMS)
+        if paper is None:
+            continue
+        digits = len(repr(paper).split('.')[1]) if '.' in repr(paper) else 0
+        assert round(meta['Parameters'] / 1e6, digits) == \
+            pytest.approx(paper), name
+
+
+def test_paper_tables_errors(tmp_path):
+    with pytest.raises(ValueError, match='is not "<paper>, Table <n>"'):
+        model_zoo.split_table('Duta 2020, Tab. 2')
+    with pytest.raises(ValueError, match='Duta et al. 2020, Zhang'):
+        model_zoo.split_table('Smith et al. 2021, Table 1')
+    # figures without their tables (or tables without figures): an error
+    (tmp_path / 'configs' / 'metafiles').mkdir(parents=True)
+    (tmp_path / 'configs' / 'model-index.yml').write_text(
+        'Import:\n  - metafiles/a.yml\n')
+    (tmp_path / 'configs' / 'metafiles' / 'a.yml').write_text(
+        'Models:\n  - Name: a\n    Metadata:\n      Paper GFLOPs: 4.1\n'
+        '    Config: configs/a.py\n')
+    with pytest.raises(ValueError, match='a .*Paper Tables and Paper '
+                       'Params'):
+        model_zoo.paper_table_rows(root=str(tmp_path))
+    assert list(model_zoo.paper_figures(root=str(tmp_path))) == ['a']
+
+
+def test_config_arch():
+    """The arch of a backbone config, defaults of its class included."""
+    assert model_zoo.config_arch(dict(type='IResNet', depth=50)) == \
+        'iresnet50'
+    assert model_zoo.config_arch(
+        dict(type='IResNet', depth=50, variant='resstage')) == 'resstage50'
+    assert model_zoo.config_arch(dict(type='ResGroup', depth=101)) == \
+        'resgroup101'
+    assert model_zoo.config_arch(dict(type='IResNetCIFAR', depth=1001,
+                                      variant='resnet')) == \
+        'resnet1001-cifar'
+    assert model_zoo.config_arch(dict(type='RGSNet', depth=50)) == \
+        'rgsnet50-b'
+    assert model_zoo.config_arch(dict(type='ResNet', depth=101)) == \
+        'resnet101'  # OpenMMLab's ResNet (torchvision style)
+    assert model_zoo.config_arch(
+        dict(type='ResNet', depth=50, style='caffe')) is None
+    assert model_zoo.config_arch(
+        dict(type='RGSNet', depth=26, widen_factor=0.5)) is None
+    assert model_zoo.config_arch(dict(type='IResNet', depth=77)) is None
 
 
 @pytest.mark.parametrize(
@@ -121,7 +225,7 @@ def test_classification_entry_builds_with_exact_params_and_weights(name):
         classifier = mmpretrain.get_model(name)
     params = sum(p.numel() for p in classifier.parameters())
     assert params == model['Metadata']['Parameters']
-    arch = backbone_arch(classifier._config)
+    arch = model_zoo.config_arch(classifier._config.model.backbone)
     official = model['Config'].endswith('_in1k.py') and \
         arch in archs_with_weights()
     assert model.get('Weights') == (f'iresnet://{arch}' if official else None)

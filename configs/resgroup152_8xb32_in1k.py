@@ -1,0 +1,2 @@
+_base_ = './resgroup50_8xb32_in1k.py'
+model = dict(backbone=dict(depth=152))

@@ -1,0 +1,2 @@
+_base_ = './resnet164_1xb64_cifar10.py'
+model = dict(backbone=dict(depth=1001))
