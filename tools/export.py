@@ -43,8 +43,8 @@ def input_size(cfg):
 
 def load_weights(model, checkpoint):
     """Load a local checkpoint (weights-only) or a scheme URI into model."""
-    import torch  # noqa: F401
-    from mmiresnet.checkpoint import load_file, strip_state_dict
+    from mmiresnet.checkpoint import (load_file, strip_state_dict,
+                                      without_num_batches_tracked)
     if '://' in checkpoint:
         from mmengine.runner import CheckpointLoader
         state = CheckpointLoader.load_checkpoint(checkpoint,
@@ -53,6 +53,8 @@ def load_weights(model, checkpoint):
         state = load_file(checkpoint)
     state = strip_state_dict(state)
     expected = model.state_dict()
+    if not any(k.endswith('num_batches_tracked') for k in state):
+        expected = without_num_batches_tracked(expected)  # official files
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
@@ -66,7 +68,7 @@ def load_weights(model, checkpoint):
                          f'{len(shapes)} shape mismatch(es), e.g. {shapes[0]}'
                          f' {tuple(state[shapes[0]].shape)} vs '
                          f'{tuple(expected[shapes[0]].shape)}')
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=False)  # keys checked above
 
 
 def build(cfg, scope, part):
