@@ -10,6 +10,7 @@ import os.path as osp
 import sys
 import threading
 import types
+from pathlib import Path
 from functools import partial
 
 import pytest
@@ -426,3 +427,111 @@ def test_distributed_ranks_download_once(rank, official, server, monkeypatch):
     assert at_barrier == [before + (1 if rank == 0 else 0)]
     assert len(server.requests) == before + 1  # (here: no rank-0 cache)
     assert 'head.fc.weight' in ckpt['state_dict']
+
+
+# --- Detection configs: the backbone's official weights through the scheme
+
+DET_CONFIGS = sorted(
+    p.name for p in (Path(__file__).resolve().parents[1] / 'configs').glob(
+        '*.py') if p.name.startswith(('ssd', 'faster-rcnn_')))
+# Official-code net of an arch type: OfficialNet's ``group`` argument.
+OFFICIAL_GROUP = {'IResNet': None, 'IResGroup': 'scaled',
+                  'IResGroupFix': 'fixed'}
+
+
+@pytest.fixture(scope='session')
+def official_files(official):
+    """``get(arch)``: the mirror file ``det/<arch>.pth`` (random official
+    layout, written on first use) and the path of the served folder."""
+    _, root = official
+    folder = root / 'det'
+    os.makedirs(folder, exist_ok=True)
+
+    def get(name):
+        path = folder / f'{name}.pth'
+        if not path.is_file():
+            arch = get_arch(name)
+            if arch.type not in OFFICIAL_GROUP or arch.variant != 'iresnet':
+                pytest.fail(f'no official-code net for {name} in '
+                            'tests/official_iresnet.py')
+            seed = sorted(archs_with_weights()).index(name)
+            net = randomize(OfficialNet(OfficialBottleneck, arch.stage_blocks,
+                                        group=OFFICIAL_GROUP[arch.type]),
+                            seed=seed)
+            torch.save(net.state_dict(), path)
+        return path
+
+    return get
+
+
+@pytest.fixture(scope='session')
+def det_torch_home(tmp_path_factory):
+    """One torch hub folder for the detection configs: an arch's file is
+    downloaded and converted once, by the first config that uses it."""
+    return tmp_path_factory.mktemp('det_torch_home')
+
+
+@pytest.fixture(scope='module')
+def cached_mmdet_index():
+    """mmengine parses all of mmdet's metafiles for every ``mmdet::`` base
+    of a config (about 2 s a config here); read them once in this module."""
+    import functools
+
+    import mmengine.config.utils as config_utils
+    with pytest.MonkeyPatch.context() as patch:
+        # only _get_cfg_metainfo reads files with this module's ``load``
+        patch.setattr(config_utils, 'load',
+                      functools.lru_cache()(config_utils.load))
+        yield
+
+
+@pytest.mark.parametrize('name', DET_CONFIGS)
+def test_detection_config_backbone_loads_its_official_weights(
+        name, official_files, server, det_torch_home, cached_mmdet_index,
+        monkeypatch, repo_root):
+    """A backbone with official weights says ``iresnet://<arch>`` with
+    ``prefix='backbone.'`` and, built from the config with that init_cfg,
+    gets the converted mirror file's ``backbone.*`` tensors (stages it does
+    not build ignored). OpenMMLab's ResNet keeps ``torchvision://``;
+    backbones without official weights (RGSNet, iResNet-18) have none."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+
+    from mmiresnet.model_zoo import config_arch
+    cfg = Config.fromfile(str(repo_root / 'configs' / name))
+    backbone_cfg = cfg.model.backbone
+    init_cfg = backbone_cfg.get('init_cfg')
+    arch = config_arch(backbone_cfg)
+    if backbone_cfg.type == 'ResNet':  # mmdet's ResNet: torchvision's file
+        assert dict(init_cfg, prefix=init_cfg.get('prefix')) == dict(
+            type='Pretrained', checkpoint=f'torchvision://{arch}',
+            prefix=None), name
+        return
+    if arch not in archs_with_weights():
+        checkpoint = (init_cfg or {}).get('checkpoint', '')
+        assert '://' not in checkpoint, name  # a local file or nothing
+        return
+    assert init_cfg == dict(type='Pretrained',
+                            checkpoint=f'iresnet://{arch}',
+                            prefix='backbone.'), name
+    path = official_files(arch)
+    monkeypatch.setenv('TORCH_HOME', str(det_torch_home))
+    monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/det')
+    backbone = MODELS.build(backbone_cfg)
+    backbone.init_weights()
+    meta = torch.load(weights.cached_file(arch), weights_only=True)['meta']
+    assert meta['source'] == f'{server.url}/det/{arch}.pth'  # the mirror
+    expected, _ = official_to_classifier(torch.load(path, weights_only=True),
+                                         get_arch(arch).backbone_cfg())
+    built = backbone.state_dict()
+    assert len(built) > 100
+    for key, value in built.items():
+        if key.endswith('num_batches_tracked'):
+            continue
+        assert torch.equal(value, expected['backbone.' + key]), (name, key)
+    # what the file has beyond the built net: only stages it does not build
+    unused = {k.split('.')[1] for k in expected
+              if k.startswith('backbone.') and k[len('backbone.'):] not in
+              built}
+    num_stages = backbone_cfg.get('num_stages', 4)
+    assert unused == {f'layer{i}' for i in range(num_stages + 1, 5)}, name
