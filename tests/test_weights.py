@@ -441,8 +441,8 @@ OFFICIAL_GROUP = {'IResNet': None, 'IResGroup': 'scaled',
 
 @pytest.fixture(scope='session')
 def official_files(official):
-    """``get(arch)``: the mirror file ``det/<arch>.pth`` (random official
-    layout, written on first use) and the path of the served folder."""
+    """``get(arch)``: path of the mirror file ``det/<arch>.pth`` (random
+    weights in the official code's layout, written on first use)."""
     _, root = official
     folder = root / 'det'
     os.makedirs(folder, exist_ok=True)
