@@ -2,6 +2,8 @@
 line naming what is wrong (status 2 from the CLIs, no traceback), and
 nothing is written or overwritten."""
 import argparse
+import copy
+import functools
 import json
 import os
 import subprocess
@@ -339,6 +341,16 @@ def test_unwritable_converter_output(tmp_path):
     proc = run_tool('cls_to_det_checkpoint.py', src, '--arch', 'iresnet18',
                     '--out', blocker / 'out.pth')
     assert_user_error(proc, 'cannot write', str(blocker))
+    # The official converter: a plain state dict, backbone keys + fc.
+    official = tmp_path / 'official.pth'
+    sd = {k[len('backbone.'):]: v for k, v in sd.items()}
+    sd.update({'fc.weight': torch.zeros(3, backbone.out_channels[-1]),
+               'fc.bias': torch.zeros(3)})
+    torch.save(sd, official)
+    proc = run_tool('convert_official_checkpoint.py', official, '--arch',
+                    'iresnet18', '--out-cls', blocker / 'cls.pth')
+    assert_user_error(proc, 'cannot write', str(blocker))
+    assert blocker.read_text() == ''
 
 
 @pytest.mark.parametrize('tool,out_opt', [
@@ -373,3 +385,301 @@ def test_interrupted_save_leaves_nothing(tmp_path, monkeypatch):
         save_atomic({'w': torch.zeros(8)}, str(old), force=True)
     assert [p.name for p in tmp_path.iterdir()] == ['old.pth']
     assert old.read_text() == 'previous'
+
+
+# -- PASCAL VOC ----------------------------------------------------------
+
+VOC07_CONFIG = str(REPO / 'configs' / 'faster-rcnn_resnet50_fpn_10e_voc07.py')
+VOC0712_CONFIG = str(REPO / 'configs' / 'ssd300_iresnet50_voc0712.py')
+
+
+def voc_xml(stem, size, names):
+    objects = ''.join(
+        f'<object><name>{n}</name><difficult>0</difficult><bndbox>'
+        f'<xmin>2</xmin><ymin>3</ymin><xmax>{size - 1}</xmax>'
+        f'<ymax>{size - 2}</ymax></bndbox></object>' for n in names)
+    return (f'<annotation><filename>{stem}.jpg</filename><size><width>{size}'
+            f'</width><height>{size}</height><depth>3</depth></size>'
+            f'{objects}</annotation>\n')
+
+
+def make_voc(devkit, year='2007', splits=('trainval', 'test'), images=2,
+             names=('dog', 'cat'), size=32):
+    """A tiny VOC year folder: ``images`` JPEGs of ``size`` px per split,
+    each with one object per name; returns the year folder."""
+    from PIL import Image
+    root = devkit / f'VOC{year}'
+    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for k, split in enumerate(splits):
+        ids = [f'{year}_{k}{i:05d}' for i in range(images)]
+        for stem in ids:
+            Image.new('RGB', (size, size), (90, 120, 30)).save(
+                root / 'JPEGImages' / f'{stem}.jpg')
+            (root / 'Annotations' / f'{stem}.xml').write_text(
+                voc_xml(stem, size, names))
+        (root / 'ImageSets' / 'Main' / f'{split}.txt').write_text(
+            ''.join(f'{stem}\n' for stem in ids))
+    return root
+
+
+def voc_argv(devkit, tmp_path, config=VOC07_CONFIG):
+    return [config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+            *(f'{loader}_dataloader.dataset.data_root={devkit}/'
+              for loader in ('train', 'val', 'test'))]
+
+
+@functools.lru_cache()
+def _read_cfg(path):
+    return Config.fromfile(path)
+
+
+def read_cfg(path):
+    """A fresh copy of a config file (read once)."""
+    return copy.deepcopy(_read_cfg(path))
+
+
+def voc_check(devkit, tmp_path, task='train'):
+    argv = voc_argv(devkit, tmp_path)
+    if task == 'test':
+        ckpt = tmp_path / 'model.pth'
+        torch.save({'state_dict': {}}, ckpt)
+        argv.insert(1, str(ckpt))
+    check_run(task, read_cfg(VOC07_CONFIG), argv)
+
+
+def voc_error(devkit, tmp_path, task='train'):
+    with pytest.raises(PreflightError) as info:
+        voc_check(devkit, tmp_path, task)
+    return str(info.value)
+
+
+def test_voc_good_set_passes(tmp_path):
+    """The layout the checks accept is one mmdet's VOCDataset reads."""
+    from mmdet.datasets import VOCDataset
+    devkit = tmp_path / 'VOCdevkit'
+    make_voc(devkit)
+    voc_check(devkit, tmp_path)
+    voc_check(devkit, tmp_path, 'test')
+    ds = VOCDataset(data_root=f'{devkit}/',
+                    ann_file='VOC2007/ImageSets/Main/trainval.txt',
+                    data_prefix=dict(sub_data_root='VOC2007/'),
+                    filter_cfg=dict(filter_empty_gt=True, min_size=32),
+                    pipeline=[])
+    assert len(ds) == 2
+    assert [i['bbox_label'] for i in ds.get_data_info(0)['instances']] == \
+        [ds.metainfo['classes'].index(n) for n in ('dog', 'cat')]
+
+
+def test_voc_missing_folders(tmp_path):
+    devkit = tmp_path / 'VOCdevkit'
+    assert voc_error(devkit, tmp_path) == (
+        f'data root {devkit}/ (train_dataloader) does not exist')
+    devkit.mkdir()
+    assert voc_error(devkit, tmp_path).startswith(
+        f'VOC folder {devkit}/VOC2007/ (train_dataloader) does not exist '
+        '(data_root + data_prefix.sub_data_root')
+    year = make_voc(devkit)
+    split = year / 'ImageSets' / 'Main' / 'test.txt'
+    split.unlink()
+    assert voc_error(devkit, tmp_path) == (
+        f'VOC split file {split} (val_dataloader) does not exist')
+
+
+def test_voc_bad_split_file(tmp_path):
+    devkit = tmp_path / 'VOCdevkit'
+    split = make_voc(devkit) / 'ImageSets' / 'Main' / 'trainval.txt'
+    ids = split.read_text().split()
+    split.write_text('')
+    assert voc_error(devkit, tmp_path) == (
+        f'{split} (train_dataloader) lists no images')
+    split.write_text(f'{ids[0]}\n\n{ids[1]}\n')
+    assert voc_error(devkit, tmp_path) == (
+        f'{split} line 2 is empty; a VOC split file holds one image id per '
+        'line')
+
+
+@pytest.mark.parametrize('sub,ext', [('Annotations', '.xml'),
+                                     ('JPEGImages', '.jpg')])
+def test_voc_listed_files_missing(tmp_path, sub, ext):
+    devkit = tmp_path / 'VOCdevkit'
+    year = make_voc(devkit, images=3)
+    split = year / 'ImageSets' / 'Main' / 'trainval.txt'
+    ids = split.read_text().split()
+    for stem in ids[1:]:
+        (year / sub / f'{stem}{ext}').unlink()
+    assert voc_error(devkit, tmp_path) == (
+        f'{split} lists 2 image(s) missing in {year}/{sub}, e.g. '
+        f'{ids[1]}{ext}')
+
+
+@pytest.mark.parametrize('broken,message', [
+    (lambda text: text.replace('</annotation>', ''),  # cut short
+     ' is not valid XML (no element found: line 2, column 0)'),
+    (lambda text: text.replace('<name>cat</name>', ''),
+     ': <object> 2 has no <name>'),
+    (lambda text: text.replace('<xmin>2</xmin>', '<xmin>two</xmin>', 1),
+     ": <object> 1 ('dog') needs a <bndbox> with numbers <xmin> <ymin> "
+     '<xmax> <ymax>'),
+    (lambda text: text.replace('<width>32</width>', '<width/>'),
+     ': <size> needs integer <width> and <height>'),
+])
+def test_voc_bad_xml(tmp_path, broken, message):
+    devkit = tmp_path / 'VOCdevkit'
+    year = make_voc(devkit)
+    xml = sorted((year / 'Annotations').glob('*.xml'))[1]
+    xml.write_text(broken(xml.read_text()))
+    err = voc_error(devkit, tmp_path)
+    assert err.startswith(f'{xml}{message}'), err
+
+
+def test_voc_classes_match_none(tmp_path):
+    devkit = tmp_path / 'VOCdevkit'
+    year = make_voc(devkit, names=('circle', 'square'))
+    for task, split, where in (('train', 'trainval', 'train'),
+                               ('test', 'test', 'test')):
+        ann = year / 'ImageSets' / 'Main' / f'{split}.txt'
+        assert voc_error(devkit, tmp_path, task) == (
+            f"{ann}: no object in {year}/Annotations matches the config's "
+            "classes; found ['circle', 'square'], expected ['aeroplane', "
+            "'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', "
+            "'chair', 'cow', ... (20 in all)]")
+
+
+def test_voc_empty_after_filtering(tmp_path):
+    devkit = tmp_path / 'VOCdevkit'
+    year = make_voc(devkit, names=())  # no object at all
+    ann = year / 'ImageSets' / 'Main' / 'trainval.txt'
+    assert voc_error(devkit, tmp_path).startswith(
+        f'{ann}: the dataset is empty after filtering (filter_empty_gt=True)'
+        ": no image has an annotation of the config's classes ['aeroplane'")
+    make_voc(devkit, size=16)  # objects, but below min_size=32
+    assert voc_error(devkit, tmp_path) == (
+        f'{ann}: the dataset is empty after filtering (min_size=32): no '
+        'annotated image is at least 32 px on its short side')
+    # Test splits are not filtered: the same data passes there.
+    voc_check(devkit, tmp_path, 'test')
+
+
+def test_voc_cli_fails_before_model(tmp_path):
+    """``tools/train.py`` on VOC 07+12 without the VOC2012 folder: one
+    error line, status 2, before any model is built or weights loaded (the
+    weights mirror does not exist and the torch hub folder stays empty)."""
+    devkit = tmp_path / 'VOCdevkit'
+    make_voc(devkit, '2007')
+    torch_home = tmp_path / 'torch_home'
+    torch_home.mkdir()
+    options = [f'train_dataloader.dataset.dataset.datasets.{i}.data_root='
+               f'{devkit}/' for i in (0, 1)]
+    proc = subprocess.run(
+        [sys.executable, str(TOOLS / 'train.py'), VOC0712_CONFIG,
+         '--work-dir', str(tmp_path / 'work'), '--cfg-options', *options,
+         f'val_dataloader.dataset.data_root={devkit}/'],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, OMP_NUM_THREADS='1', TORCH_HOME=str(torch_home),
+                 MMIRESNET_WEIGHTS_MIRROR=str(tmp_path / 'no_mirror'),
+                 PYTHONWARNINGS='ignore::UserWarning'))
+    assert_user_error(proc, f'VOC folder {devkit}/VOC2012/ '
+                      '(train_dataloader) does not exist')
+    assert list(torch_home.iterdir()) == []
+    assert not (tmp_path / 'work').exists()
+    assert not (tmp_path / 'no_mirror').exists()
+
+
+# -- tools/test.py --out ---------------------------------------------------
+
+
+@pytest.fixture
+def test_run_inputs(tmp_path):
+    """A good tiny COCO set and a readable checkpoint for test.py."""
+    from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES
+    root = tmp_path / 'coco'
+    make_coco(root, names=SYNTHETIC_CLASSES)
+    ckpt = tmp_path / 'model.pth'
+    torch.save({'state_dict': {}}, ckpt)
+    return root, ckpt
+
+
+def out_argv(root, ckpt, tmp_path, out, *extra):
+    argv = ssd_argv(root, tmp_path)
+    return [argv[0], str(ckpt), '--out', str(out), *extra, *argv[1:]]
+
+
+def test_out_checks(test_run_inputs, tmp_path):
+    root, ckpt = test_run_inputs
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    folder = tmp_path / 'results'
+    folder.mkdir()
+    cases = [
+        (tmp_path / 'r.json', '--out {}: the pickled results file must end '
+         'with .pkl, .pickle'),
+        (folder, '--out {} is a folder; give a file name'),
+        (blocker / 'r.pkl', f'cannot write --out {{}}: {blocker} is not a '
+         'folder'),
+        (blocker / 'sub' / 'r.pkl', f'cannot write --out {{}}: {blocker} is '
+         'not a folder'),
+    ]
+    for out, message in cases:
+        with pytest.raises(PreflightError) as info:
+            check_run('test', read_cfg(SSD_CONFIG),
+                      out_argv(root, ckpt, tmp_path, out))
+        assert str(info.value) == message.format(out)
+    # A new folder for --out is fine and is not created by the check.
+    out = tmp_path / 'new' / 'sub' / 'r.pkl'
+    check_run('test', read_cfg(SSD_CONFIG),
+              out_argv(root, ckpt, tmp_path, out))
+    assert not (tmp_path / 'new').exists()
+
+
+def test_out_suffix_mmpretrain(digits_root):
+    ckpt = digits_root / 'model.pth'
+    torch.save({'state_dict': {}}, ckpt)
+    work = ['--work-dir', str(digits_root / 'w')]
+    for out, item, ok in (('p.pkl', [], True), ('p.json', [], False),
+                          ('m.json', ['--out-item', 'metrics'], True),
+                          ('m.yaml', ['--out-item', 'metrics'], True),
+                          ('m.txt', ['--out-item', 'metrics'], False)):
+        argv = [DIGITS_CONFIG, str(ckpt), '--out', str(digits_root / out),
+                *item, *work]
+        if ok:
+            check_run('test', _train_cfg(digits_root), argv)
+            continue
+        with pytest.raises(PreflightError) as info:
+            check_run('test', _train_cfg(digits_root), argv)
+        allowed = '.json, .yaml, .yml, .pkl, .pickle' if item else \
+            '.pkl, .pickle'
+        assert str(info.value).endswith(f'file must end with {allowed}')
+
+
+def test_existing_out_cli(test_run_inputs, tmp_path):
+    """``tools/test.py --out FILE`` with FILE present: one error line, the
+    file unchanged, nothing else written (the work dir is not made)."""
+    root, ckpt = test_run_inputs
+    out = tmp_path / 'results.pkl'
+    out.write_bytes(b'previous results')
+    proc = run_tool('test.py', *out_argv(root, ckpt, tmp_path, out))
+    assert_user_error(proc, f'--out {out} exists; results are not written '
+                      'over an existing file: move it away or choose another '
+                      '--out')
+    assert out.read_bytes() == b'previous results'
+    assert not (tmp_path / 'work').exists()
+
+
+def test_table_names_existing_tests():
+    """Every row of docs/bad_inputs.md names tests (or ``same``: those of
+    the row above) in its last column, and they exist."""
+    import re
+    table = (REPO / 'docs' / 'bad_inputs.md').read_text()
+    rows = [line for line in table.splitlines()
+            if line.startswith('| ') and not line.startswith('| Input')]
+    assert len(rows) > 25
+    names = []
+    for row in rows:
+        cell = row.rstrip(' |').rsplit(' | ', 1)[-1]
+        found = re.findall(r'`(?:(test_\w+)\.py::)?(test_\w+)`', cell)
+        assert found or cell.startswith('same'), row
+        names += found
+    for module, name in names:
+        source = REPO / 'tests' / f'{module or "test_bad_inputs"}.py'
+        assert f'def {name}(' in source.read_text(), (module, name)

@@ -554,3 +554,19 @@ def test_existing_output_refused_by_both_tools(tmp_path, capsys):
                               'meta.json') and '\n' not in err
         assert [p.name for p in out.iterdir()] == ['precious.txt']
         assert leftovers(out) == []
+
+
+def test_stale_temporary_folder_removed(tmp_path):
+    """A run killed outright leaves ``.OUT.tmp-PID``; the next run removes
+    it once that process is gone (and leaves a live process's alone)."""
+    out = tmp_path / 'synthetic'
+    dead = subprocess.run([sys.executable, '-c', 'import os; '
+                           'print(os.getpid())'], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f'.synthetic.tmp-{dead}'
+    (stale / 'coco').mkdir(parents=True)
+    (stale / 'coco' / 'half.jpg').write_bytes(b'\xff\xd8')
+    live = tmp_path / f'.synthetic.tmp-{os.getppid()}'
+    live.mkdir()
+    assert det.main([*TINY, '--out', str(out)]) == 0
+    assert not stale.exists() and live.is_dir()

@@ -10,8 +10,7 @@ Same output-folder rules as make_synthetic_det.py: atomic write, "up to
 date" (exit 0) when the existing ``meta.json`` config matches, refusal
 (exit 2) on a different config unless ``--force``; an unwritable ``--out`` is
 one ``error:`` line (exit 2), and an interrupted run leaves nothing. The
-generator is
-:mod:`mmiresnet.datasets.digits`; the data is described in
+generator is :mod:`mmiresnet.datasets.digits`; the data is described in
 docs/classification.md.
 """
 import sys
