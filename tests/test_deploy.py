@@ -52,6 +52,15 @@ def small_cfg(arch, **overrides):
     return arch.backbone_cfg(**overrides)
 
 
+def build_classifier(cfg):
+    """An MMPretrain classifier, built in MMPretrain's scope as its
+    ``get_model`` does (whatever scope is current)."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS as CLS_MODELS
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return CLS_MODELS.build(cfg)
+
+
 def randomize_norms(model, seed=0):
     """Trained-looking norms: random statistics and affine parameters."""
     g = torch.Generator().manual_seed(seed)
@@ -155,9 +164,8 @@ def test_fuse_ssd300_trunk():
 
 
 def test_fuse_classifier():
-    from mmpretrain.registry import MODELS as CLS_MODELS
     cfg = Config.fromfile(REPO / 'configs/iresnet50_8xb32_in1k.py').model
-    model = CLS_MODELS.build(cfg)
+    model = build_classifier(cfg)
     randomize_norms(model).eval()
     x = torch.randn(1, 3, 64, 64)
     check_fuse(TensorForward(model), x)
@@ -194,14 +202,13 @@ EXPORT_BACKBONES = ['iresnet18', 'iresgroup50', 'rgsnet26-d']
 
 
 def small_classifier():
-    from mmpretrain.registry import MODELS as CLS_MODELS
     cfg = Config.fromfile(REPO / 'configs/iresnet50_8xb32_in1k.py').model
     cfg.backbone.stage_blocks = (2, 3, 2, 2)
     cfg.backbone.base_channels = 16
     cfg.head.in_channels = 16 * 8 * 4
     cfg.head.num_classes = 10
     torch.manual_seed(0)
-    return randomize_norms(CLS_MODELS.build(cfg)).eval()
+    return randomize_norms(build_classifier(cfg)).eval()
 
 
 def export_models():
@@ -284,9 +291,8 @@ def test_export_tool_verifies(suffix, tmp_path):
 
 
 def test_export_tool_loads_checkpoint_and_refuses_bad_ones(tmp_path):
-    from mmpretrain.registry import MODELS as CLS_MODELS
     cfg = Config.fromfile(REPO / 'configs/iresnet29_digits.py').model
-    model = randomize_norms(CLS_MODELS.build(cfg)).eval()
+    model = randomize_norms(build_classifier(cfg)).eval()
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict=model.state_dict()), good)
     out = tmp_path / 'm.pt2'

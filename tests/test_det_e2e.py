@@ -30,7 +30,7 @@ import torch
 pytest.importorskip('mmdet')
 
 from mmengine.config import Config  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmdet.registry import DATASETS, MODELS  # noqa: E402
@@ -57,7 +57,8 @@ def data(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def mmdet_scope():
-    init_default_scope('mmdet')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 @pytest.fixture(autouse=True, scope='module')

@@ -14,6 +14,7 @@ import torch
 pytest.importorskip('mmdet')
 
 from mmengine.config import ConfigDict  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.registry import MODELS as ROOT_MODELS  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402
 
@@ -31,6 +32,13 @@ IN_CHANNELS = (512, 1024, 512, 256, 256, 256)
 FEAT_SIZES = (38, 19, 10, 5, 3, 1)
 NUM_CLASSES = 80
 TOL = dict(rtol=1e-5, atol=1e-5)
+
+
+@pytest.fixture(autouse=True, scope='module')
+def mmdet_scope():
+    """mmdet's registry resolves the heads' parts (assigners, losses)."""
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 def ssd300_head_cfg(head_type, assigner=None, train=None, **head_kwargs):
