@@ -25,8 +25,8 @@ epoch-based checkpoints with val metrics, ``save_best``, param schedulers and
 
 Any other pickled global is still refused by torch with its usual
 ``UnpicklingError`` ("Unsupported global: GLOBAL <name> ..."), which names the
-global and explains the options: convert the checkpoint to plain tensors, or
-load it with ``weights_only=False`` *only if the file is trusted*.
+global. Such a checkpoint should be converted to plain tensors (a
+``state_dict``) by whoever produced it; weights-only loading stays on.
 
 Nothing is done on torch < 2.4 (no ``add_safe_globals``). On torch 2.4/2.5
 the default is still ``weights_only=False``; the classes are allow-listed for
@@ -62,9 +62,8 @@ def _history_buffer_getattr(obj, name):
     raise pickle.UnpicklingError(
         f'mmiresnet.compat refused getattr({obj!r}, {name!r}) during a '
         'weights_only torch.load: only HistoryBuffer.'
-        f'{{{",".join(_HISTORY_BUFFER_METHODS)}}} are allowed. Convert the '
-        'checkpoint to plain tensors, or load it with weights_only=False '
-        'only if you trust its source.')
+        f'{{{",".join(_HISTORY_BUFFER_METHODS)}}} are allowed; convert the '
+        'checkpoint to plain tensors (a state_dict).')
 
 
 def _safe_globals(named):

@@ -169,7 +169,8 @@ def _assert_refused(path, needle):
     with pytest.raises(pickle.UnpicklingError) as err:
         CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
     assert needle in str(err.value)
-    # The documented way out for trusted files still works.
+    # The test wrote this file itself, so it may read it back in full to
+    # show that the refused object is really in it.
     return torch.load(path, map_location='cpu', weights_only=False)
 
 
