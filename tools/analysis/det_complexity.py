@@ -33,31 +33,6 @@ import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# iResNet paper Table 7 (SSD300, COCO val2017): params (M), GFLOPs, AP,
-# AP50, AP75.
-TABLE7 = {
-    'resnet50': (22.89, 20.92, 26.20, 43.97, 26.96),
-    'iresnet50': (22.89, 20.99, 27.74, 45.85, 28.51),
-    'iresgroupfix50': (21.13, 18.61, 28.90, 47.44, 29.99),
-    'iresgroup50': (22.66, 21.62, 29.56, 48.38, 30.87),
-    'resnet101': (41.89, 48.45, 29.58, 47.69, 30.80),
-    'iresnet101': (41.89, 48.49, 30.92, 49.50, 32.29),
-    'iresgroupfix101': (41.55, 48.25, 31.64, 50.70, 33.28),
-    'iresgroup101': (45.58, 54.87, 32.81, 51.78, 34.55),
-}
-# RGSNet paper Table 6 (COCO, 5 epochs: mAP[.5:.95]) and Table 7 (VOC 2007,
-# 10 epochs: mAP@0.5); mmdet's faster-rcnn_r50_fpn_1x_coco: 37.4 AP.
-RGSNET_TABLES = {
-    ('resnet50', '5e_coco'): 'AP 31.5 (RGSNet T6)',
-    ('rgsnet50-b', '5e_coco'): 'AP 32.8 (RGSNet T6)',
-    ('rgsnet50-res', '5e_coco'): 'AP 33.4 (RGSNet T6)',
-    ('resnet50', '10e_voc07'): 'mAP50 73.89 (RGSNet T7)',
-    ('rgsnet50-b', '10e_voc07'): 'mAP50 74.20 (RGSNet T7)',
-    ('rgsnet50-res', '10e_voc07'): 'mAP50 74.59 (RGSNet T7)',
-    ('resnet50', '1x_coco'): 'AP 37.4 (mmdet model zoo)',
-}
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--configs', nargs='+',
@@ -104,20 +79,25 @@ def complexity(cfg, size):
     return params, out['flops']
 
 
-def paper_columns(name):
+def paper_columns(name, figures):
+    """Paper params, GFLOPs and result of a config, from the model index
+    (``mmiresnet.model_zoo.paper_figures()``, configs/metafiles/*.yml)."""
     stem = name[:-3]
+    fig = figures.get(stem)
     if stem.startswith('ssd300_'):
         arch, data = stem[len('ssd300_'):].rsplit('_', 1)
-        if data == 'coco' and arch in TABLE7:
-            p, g, ap, ap50, ap75 = TABLE7[arch]
-            return f'{p:.2f}', f'{g:.2f}', f'AP {ap:.2f} / {ap50:.2f} / ' \
-                f'{ap75:.2f}'
-        if arch in TABLE7:
-            return f'({TABLE7[arch][0]:.2f} w. COCO head)', '', ''
+        coco = figures.get(f'ssd300_{arch}_coco') or {}
+        if data == 'coco' and coco.get('params_m') is not None:
+            m = coco['metrics']
+            return f"{coco['params_m']:.2f}", f"{coco['gflops']:.2f}", \
+                f"AP {m['box AP']:.2f} / {m['box AP50']:.2f} / " \
+                f"{m['box AP75']:.2f}"
+        if coco.get('params_m') is not None:
+            return f"({coco['params_m']:.2f} w. COCO head)", '', ''
         return '', '', ''
-    if stem.startswith('faster-rcnn_'):
-        arch, schedule = stem[len('faster-rcnn_'):].split('_fpn_')
-        return '', '', RGSNET_TABLES.get((arch, schedule), '')
+    if stem.startswith('faster-rcnn_') and fig and fig['metrics']:
+        result = ', '.join(f'{k} {v:.2f}' for k, v in fig['metrics'].items())
+        return '', '', f"{result} ({fig['source']})"
     return '', '', ''
 
 
@@ -128,6 +108,8 @@ def main(argv=None):
     from mmengine.registry import init_default_scope
 
     import mmiresnet  # noqa: F401
+    from mmiresnet.model_zoo import paper_figures
+    figures = paper_figures()
     init_default_scope('mmdet')
     MMLogger.get_instance('mmengine', log_level='ERROR')
     names = sorted({
@@ -146,7 +128,7 @@ def main(argv=None):
             cache[key] = complexity(cfg, size)
         params, flops = cache[key]
         seconds = time.perf_counter() - start
-        paper_p, paper_g, paper_ap = paper_columns(name)
+        paper_p, paper_g, paper_ap = paper_columns(name, figures)
         rows.append((name, f'{size[0]}x{size[1]}', f'{params / 1e6:.2f}',
                      f'{flops / 1e9:.2f}', paper_p, paper_g, paper_ap))
         print(f'{name}: {params / 1e6:.2f}M params, {flops / 1e9:.2f} '

@@ -22,54 +22,23 @@ import torch
 from mmengine.config import Config
 
 import mmiresnet  # noqa: F401  (registers the models)
+from mmiresnet.model_zoo import paper_figures
 from mmiresnet.utils.config_index import cls_config_paths
 from mmiresnet.utils.model_stats import count_params
 
-# Top-1 error (%) reported by the papers for the exact setting of a config.
-# iResNet paper (Duta et al. 2020): Tables 2, 3, 5, 6 and 14 (ImageNet, 224
-# crop; CIFAR best of five for 164 layers). RGSNet paper (Zhang et al. 2019):
-# Tables 2 and 4.
-PAPER_TOP1_ERROR = {
-    'iresnet50_8xb32_in1k': 22.69,
-    'iresnet101_8xb32_in1k': 21.36,
-    'iresnet152_8xb32_in1k': 20.66,
-    'iresnet200_8xb32_in1k': 20.52,
-    'iresnet302_8xb32_in1k': 20.45,
-    'iresnet404_8xb32_in1k': 20.30,
-    'iresgroup50_8xb32_in1k': 21.55,
-    'iresgroup101_8xb32_in1k': 20.55,
-    'iresgroup152_8xb32_in1k': 20.34,
-    'iresgroupfix50_8xb32_in1k': 21.88,
-    'iresgroupfix101_8xb32_in1k': 20.92,
-    'iresgroupfix152_8xb32_in1k': 20.75,
-    'resnet50_8xb32_in1k': 23.88,
-    'resnet101_8xb32_in1k': 22.00,
-    'resnet152_8xb32_in1k': 21.55,
-    'resnet200_8xb32_in1k': 22.45,
-    'resstage50_8xb32_in1k': 23.25,
-    'resmax50_8xb32_in1k': 22.85,
-    'rgsnet50-resnet_4xb32_in1k': 23.81,
-    'rgsnet50-b_4xb32_in1k': 22.68,
-    'rgsnet50-d_4xb32_in1k': 22.40,
-    'rgsnet50-res_4xb32_in1k': 22.21,
-    'iresnet164_1xb64_cifar10': 4.80,
-    'iresnet1001_1xb64_cifar10': 4.61,
-    'iresnet2000_1xb64_cifar10': 4.40,
-    'iresnet3002_1xb64_cifar10': 4.95,
-    'resnet164_1xb64_cifar10': 5.23,
-    'iresnet164_1xb64_cifar100': 22.26,
-    'iresnet1001_1xb64_cifar100': 20.92,
-    'iresnet2000_1xb64_cifar100': 21.12,
-    'iresnet3002_1xb64_cifar100': 21.46,
-    'resnet164_1xb64_cifar100': 23.86,
-}
-# RGSNet paper Table 4 (CIFAR-100, ResNet26): widths x variants.
-for _w, _errs in (('-0.25x', (27.74, 26.76, 26.43, 26.00)),
-                  ('-0.5x', (24.41, 23.34, 22.91, 22.46)),
-                  ('', (23.17, 21.32, 20.71, 20.49)),
-                  ('-2x', (22.40, 20.79, 20.16, 19.76))):
-    for _v, _e in zip(('resnet', 'b', 'd', 'res'), _errs):
-        PAPER_TOP1_ERROR[f'rgsnet26-{_v}{_w}_2xb64_cifar100'] = _e
+
+
+def paper_top1_errors():
+    """Top-1 error (%) the papers report for a config, by config name.
+
+    100 minus the ``Top 1 Accuracy`` of the model index (the papers'
+    figures, configs/metafiles/*.yml).
+    """
+    return {
+        stem: round(100 - fig['metrics']['Top 1 Accuracy'], 2)
+        for stem, fig in paper_figures().items()
+        if 'Top 1 Accuracy' in fig['metrics']
+    }
 
 
 def build_meta_model(cfg):
@@ -79,7 +48,7 @@ def build_meta_model(cfg):
         return MODELS.build(cfg.model)
 
 
-def describe(path):
+def describe(path, errors):
     cfg = Config.fromfile(path)
     name = osp.splitext(osp.basename(path))[0]
     model = build_meta_model(cfg)
@@ -95,7 +64,7 @@ def describe(path):
         head_in=cfg.model.head.in_channels,
         backbone_out=model.backbone.out_channels[-1],
         params=count_params(model),
-        paper=PAPER_TOP1_ERROR.get(name))
+        paper=errors.get(name))
 
 
 def main(argv=None):
@@ -106,7 +75,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not osp.isdir(args.config_dir):
         parser.error(f'--config-dir {args.config_dir} is not a folder')
-    rows = [describe(p) for p in cls_config_paths(args.config_dir)]
+    errors = paper_top1_errors()
+    rows = [describe(p, errors) for p in cls_config_paths(args.config_dir)]
     print('| config | backbone | classes | params | paper top-1 err. (%) |')
     print('|---|---|---|---|---|')
     for r in rows:
