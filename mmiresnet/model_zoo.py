@@ -12,12 +12,13 @@ results, and the parameters / GFLOPs of the papers' complexity tables
 the tables listing them). :func:`paper_figures` and
 :func:`paper_table_rows` read them for the tools, tests and tables.
 
-``import mmiresnet`` hooks the classification metafiles into MMPretrain's
-``ModelHub`` (registered lazily, with MMPretrain's own index), so
-``mmpretrain.list_models('*iresnet*')``, ``get_model(NAME,
-pretrained=True)`` and ``ImageClassificationInferencer`` know our models.
-Detection metafiles stay out of that hub (MMPretrain would build them in
-its own scope and fail); use them through their configs.
+``import mmiresnet`` hooks every metafile into MMPretrain's ``ModelHub``
+(registered lazily, with MMPretrain's own index), so
+``mmpretrain.list_models('*iresnet*')`` lists all our models,
+``get_model(NAME, pretrained=True)`` and ``ImageClassificationInferencer``
+work for the classifiers, and ``get_model`` builds the detectors too (their
+model configs carry ``_scope_='mmdet'``, so they build in MMDetection's
+registry wherever they are built).
 
 Names: the config name when it contains ``iresnet``, otherwise
 ``mmiresnet_`` + the config name, so that none collides with MMPretrain's
@@ -317,7 +318,7 @@ _REGISTERED = []
 
 
 def register_with_mmpretrain():
-    """Register the classification metafiles with MMPretrain's ModelHub now.
+    """Register every metafile with MMPretrain's ModelHub now.
 
     Idempotent; does nothing (returns []) without MMPretrain or without the
     configs folder. Returns the registered model names.
@@ -331,10 +332,7 @@ def register_with_mmpretrain():
         return []
     names = []
     for metafile in metafiles(root) if root else ():
-        data = _read_yaml(metafile)
-        if _tasks(data) != {CLASSIFICATION}:
-            continue
-        mine = [m['Name'] for m in data['Models']]
+        mine = [m['Name'] for m in _read_yaml(metafile)['Models']]
         if all(ModelHub.has(n.lower()) for n in mine):
             names += mine  # registered before (module reloaded)
             continue

@@ -3,6 +3,7 @@
 # 4/8/16/32, stem + stage 1 frozen, BN in eval mode).
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 model = dict(
+    _scope_='mmdet',  # MMDetection's registry, from any scope
     backbone=dict(
         _delete_=True,
         type='IResNet',

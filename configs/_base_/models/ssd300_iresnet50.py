@@ -14,6 +14,7 @@
 #   assigns targets batched; `model.bbox_head.type='SSDHead'` switches back.
 _base_ = 'mmdet::_base_/models/ssd300.py'
 model = dict(
+    _scope_='mmdet',  # MMDetection's registry, from any scope
     # ImageNet-trained trunks take ImageNet mean/std normalisation (mmdet's
     # SSD-VGG uses caffe weights and std 1).
     data_preprocessor=dict(std=[58.395, 57.12, 57.375]),
