@@ -166,3 +166,52 @@ def test_depth_study_rejects_bad_depth():
     proc = run_tool('depth_study', '--depths', '21', check=False)
     assert proc.returncode == 2
     assert 'depth 21' in proc.stderr
+
+
+def test_anchor_coverage_counts_boxes_without_a_good_anchor(tmp_path,
+                                                            repo_root):
+    """Four 16 px anchors on a 32 px input; one box (after scaling 64 ->
+    32 px) is an anchor exactly, the other covers the whole image (IoU
+    0.25 with every anchor)."""
+    ann = tmp_path / 'ann.json'
+    ann.write_text(json.dumps(dict(
+        images=[dict(id=1, width=64, height=64, file_name='a.jpg')],
+        annotations=[
+            dict(id=1, image_id=1, bbox=[0, 0, 32, 32], iscrowd=0),
+            dict(id=2, image_id=1, bbox=[0, 0, 64, 64], iscrowd=0),
+            dict(id=3, image_id=1, bbox=[0, 0, 64, 64], iscrowd=1),
+        ],
+        categories=[dict(id=1, name='x')])))
+    anchors = ("{'type': 'AnchorGenerator', 'strides': [16], "
+               "'base_sizes': [16], 'scales': [1], 'ratios': [1.0], "
+               "'center_offset': 0.5}")
+    config = repo_root / 'configs' / 'ssd192_iresnet18_synthetic.py'
+    proc = run_tool('anchor_coverage', config, ann, '--size', 32,
+                    '--anchors', anchors)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == ('4 anchors at 32x32; boxes whose best anchor has '
+                        'IoU < 0.5:')
+    assert lines[1:] == ['  all: 50.0% of 2',
+                         '  small (area < 32^2): 0.0% of 1',
+                         '  medium: 100.0% of 1',
+                         '  large (area >= 96^2): - of 0']
+    # the quickstart config's own anchors, at its Resize scale (192)
+    proc = run_tool('anchor_coverage', config, ann)
+    assert proc.stdout.startswith('9180 anchors at 192x192')
+
+
+@pytest.mark.parametrize('args,words', [
+    (['--iou', '0'], '--iou must be in (0, 1]'),
+    (['--anchors', '[1, 2]'], "--anchors must be a dict literal"),
+    (['--anchors', 'dict(type=1)'], '--anchors is not a dict literal'),
+])
+def test_anchor_coverage_bad_arguments(args, words, tmp_path, repo_root):
+    ann = tmp_path / 'ann.json'
+    ann.write_text('{"images": [], "annotations": []}')
+    config = repo_root / 'configs' / 'ssd192_iresnet18_synthetic.py'
+    proc = run_tool('anchor_coverage', config, ann, *args, check=False)
+    assert proc.returncode == 2
+    (line, ) = [ln for ln in proc.stderr.splitlines()
+                if ln.startswith('error: ')]
+    assert words in line
+    assert 'Traceback' not in proc.stderr

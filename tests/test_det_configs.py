@@ -31,13 +31,14 @@ pytest.importorskip('mmdet')
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.optim import MultiStepLR  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402
 
 from mmdet.registry import MODELS  # noqa: E402
 from mmdet.structures import DetDataSample  # noqa: E402
 
 from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES  # noqa: E402
+from mmiresnet.model_zoo import paper_figures  # noqa: E402
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 DET_PREFIXES = ('ssd', 'faster-rcnn')
@@ -46,16 +47,12 @@ DET_CONFIGS = sorted(p.name for p in CONFIG_DIR.glob('*.py')
 SSD_CONFIGS = [c for c in DET_CONFIGS if c.startswith('ssd')]
 FRCNN_CONFIGS = [c for c in DET_CONFIGS if c.startswith('faster-rcnn')]
 
-# iResNet paper, Table 7 (SSD300 on COCO), parameters in millions.
+# iResNet paper, Table 7 (SSD300 on COCO), parameters in millions: the
+# model index's figures (configs/metafiles/ssd.yml).
 TABLE7_PARAMS = {
-    'resnet50': 22.89,
-    'iresnet50': 22.89,
-    'iresgroupfix50': 21.13,
-    'iresgroup50': 22.66,
-    'resnet101': 41.89,
-    'iresnet101': 41.89,
-    'iresgroupfix101': 41.55,
-    'iresgroup101': 45.58,
+    stem[len('ssd300_'):-len('_coco')]: figure['params_m']
+    for stem, figure in paper_figures().items()
+    if stem.startswith('ssd300_') and stem.endswith('_coco')
 }
 SSD300_MAPS = [38, 19, 10, 5, 3, 1]
 SSD300_PRIORS = [4, 6, 6, 6, 4, 4]
@@ -73,7 +70,8 @@ def load(name):
 
 @pytest.fixture(autouse=True, scope='module')
 def mmdet_scope():
-    init_default_scope('mmdet')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        yield
 
 
 @pytest.fixture(autouse=True, scope='module')
@@ -179,10 +177,13 @@ def test_config_builds_and_runs(name):
     with torch.no_grad():
         feats = model.backbone(data['inputs'])
         if is_ssd:
-            # one map at stride 8 (stage 3 at stride 1)
-            assert len(feats) == 1
-            assert feats[0].shape[-2:] == (math.ceil(size / 8), ) * 2
-            assert feats[0].shape[1] == cfg.model.neck.in_channels[0]
+            # SSD300: one map at stride 8 (stage 3 at stride 1); the
+            # quickstart also takes stage 1 (stride 4) for its small shapes
+            strides = (8, ) if name.startswith('ssd300') else (4, 8)
+            assert [f.shape[-2:] for f in feats] == [
+                (math.ceil(size / s), ) * 2 for s in strides]
+            assert [f.shape[1] for f in feats] == list(
+                cfg.model.neck.in_channels)
         else:
             # four maps at strides 4/8/16/32 with FPN's in_channels
             assert [f.shape[-1] for f in feats] == [size // s for s in

@@ -22,8 +22,9 @@ Steps (each printed with its time):
 Threads: PyTorch's OpenMP threads spin-wait by default, which slows them
 down badly when other jobs share the CPU, so the quickstart sets
 ``OMP_WAIT_POLICY=PASSIVE`` (unless it is set already); docs/detection.md
-("CPU threads") has the measurement. ``--threads N`` sets
-``OMP_NUM_THREADS``.
+("CPU threads") has the measurement. The training runs PyTorch on one
+thread (``--threads N`` sets ``OMP_NUM_THREADS``) and loads data in one
+worker process, which decodes images on the second core.
 
 Usage::
 
@@ -56,8 +57,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
     parser.add_argument('--fresh', action='store_true',
                         help='delete the work dir and train from scratch')
-    parser.add_argument('--threads', type=int,
-                        help='OpenMP threads (default: PyTorch\'s choice)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='OpenMP threads of the training (default 1)')
     parser.add_argument('--num-images', type=int, default=8,
                         help='val images drawn into detections.png')
     parser.add_argument('--score-thr', type=float, default=0.3,
