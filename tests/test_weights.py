@@ -535,3 +535,73 @@ def test_detection_config_backbone_loads_its_official_weights(
               built}
     num_stages = backbone_cfg.get('num_stages', 4)
     assert unused == {f'layer{i}' for i in range(num_stages + 1, 5)}, name
+
+
+COCO_NAMES = ('person', 'bicycle', 'car', 'motorcycle', 'airplane')
+
+
+def small_coco_set(root):
+    """A small COCO-format set in ``root`` (COCO 2017's layout and file
+    names): the synthetic shapes, 4 train / 2 val images, with COCO category
+    names so that the COCO config's classes match them."""
+    import json
+    import shutil
+
+    from mmiresnet.datasets.synthetic import make_synthetic
+    src = root.parent / 'synthetic'
+    make_synthetic(src, num_train=4, num_val=2, size=96, seed=5)
+    (root / 'annotations').mkdir(parents=True)
+    for split in ('train', 'val'):
+        shutil.copytree(src / 'coco' / split, root / f'{split}2017')
+        ann = json.loads(
+            (src / 'coco' / 'annotations' / f'instances_{split}.json'
+             ).read_text())
+        for cat, name in zip(ann['categories'], COCO_NAMES):
+            cat['name'] = name
+        (root / 'annotations' / f'instances_{split}2017.json').write_text(
+            json.dumps(ann))
+
+
+@pytest.mark.slow
+def test_mim_train_ssd300_with_only_the_mirror_set(official, tmp_path,
+                                                   repo_root):
+    """The users' command, ``mim train mmdet configs/ssd300_iresnet50_coco.py``,
+    run where ``data/coco`` holds a small COCO-format set, with nothing set but
+    the mirror and a short schedule: it fetches, converts and caches the
+    official iResNet-50 file, then trains from it. At lr 0 the backbone's
+    convolutions in the saved checkpoint are the converted file's."""
+    mim = Path(sys.executable).parent / 'mim'
+    if not mim.exists():
+        pytest.skip('openmim is not installed next to this python')
+    import subprocess
+    net, root = official
+    cwd = tmp_path / 'project'
+    small_coco_set(cwd / 'data' / 'coco')
+    torch_home = tmp_path / 'torch_home'
+    env = dict(os.environ, OMP_NUM_THREADS='1', TORCH_HOME=str(torch_home))
+    env[weights.MIRROR_ENV] = str(root / 'good')
+    opts = ['train_cfg.max_epochs=1', 'optim_wrapper.optimizer.lr=0',
+            'default_hooks.logger.interval=1']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.batch_size=2', f'{loader}.num_workers=0',
+                 f'{loader}.persistent_workers=False']
+    proc = subprocess.run(
+        [str(mim), 'train', 'mmdet',
+         str(repo_root / 'configs' / 'ssd300_iresnet50_coco.py'),
+         '--work-dir', 'work', '--cfg-options', *opts],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert f'iresnet://iresnet50: fetching the official weights from ' \
+        f'{root / "good" / "iresnet50.pth"}' in out
+    assert 'Epoch(train) [1][2/2]' in out and 'coco/bbox_mAP' in out
+    cached = torch.load(torch_home / 'hub' / 'checkpoints' / 'mmiresnet' /
+                        'iresnet50_in1k.pth', weights_only=True)
+    trained = torch.load(cwd / 'work' / 'epoch_1.pth',
+                         weights_only=True)['state_dict']
+    convs = [k for k in trained
+             if k.startswith('backbone.') and 'conv' in k and
+             k.endswith('.weight') and trained[k].dim() == 4]
+    assert len(convs) > 30
+    for key in convs:
+        assert torch.equal(trained[key], cached['state_dict'][key]), key
