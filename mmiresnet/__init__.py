@@ -6,9 +6,10 @@
 * installs the checkpoint-loading compatibility fix of :mod:`mmiresnet.compat`;
 * registers the ``iresnet://<arch>`` checkpoint scheme (official ImageNet
   weights, :mod:`mmiresnet.weights`) with mmengine's ``CheckpointLoader``;
-* makes MMPretrain's ``ModelHub`` register the classification models of
-  the model index (``configs/model-index.yml``, :mod:`mmiresnet.model_zoo`)
-  together with its own, at the first ``get_model`` / ``list_models``.
+* makes MMPretrain's ``ModelHub`` register every model (classifiers and
+  detectors) of the model index (``configs/model-index.yml``,
+  :mod:`mmiresnet.model_zoo`) together with its own, at the first
+  ``get_model`` / ``list_models``.
 """
 from . import compat  # noqa: F401  (must run before any checkpoint load)
 from . import models  # noqa: F401
