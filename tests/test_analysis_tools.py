@@ -215,3 +215,24 @@ def test_anchor_coverage_bad_arguments(args, words, tmp_path, repo_root):
                 if ln.startswith('error: ')]
     assert words in line
     assert 'Traceback' not in proc.stderr
+
+
+@pytest.mark.parametrize('ann_text,args,words', [
+    (None, [], 'missing.json not found'),
+    ('{"images": 1}', [], 'is not a COCO annotation file'),
+    ('{"images": [], "annotations": []}', ['--anchors', "{'type': 'Nope'}"],
+     'cannot build the anchor generator'),
+])
+def test_anchor_coverage_bad_files(ann_text, args, words, tmp_path,
+                                   repo_root):
+    ann = tmp_path / 'missing.json'
+    if ann_text is not None:
+        ann = tmp_path / 'ann.json'
+        ann.write_text(ann_text)
+    config = repo_root / 'configs' / 'ssd192_iresnet18_synthetic.py'
+    proc = run_tool('anchor_coverage', config, ann, *args, check=False)
+    assert proc.returncode == 2
+    (line, ) = [ln for ln in proc.stderr.splitlines()
+                if ln.startswith('error: ')]
+    assert words in line
+    assert 'Traceback' not in proc.stderr

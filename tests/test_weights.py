@@ -574,7 +574,7 @@ def test_mim_train_ssd300_with_only_the_mirror_set(official, tmp_path,
     if not mim.exists():
         pytest.skip('openmim is not installed next to this python')
     import subprocess
-    net, root = official
+    _, root = official
     cwd = tmp_path / 'project'
     small_coco_set(cwd / 'data' / 'coco')
     torch_home = tmp_path / 'torch_home'

@@ -21,9 +21,10 @@ import argparse
 import ast
 import json
 import os.path as osp
+
 import torch
 
-# COCO's size buckets (area in px^2, after scaling) and a "large side" one.
+# COCO's size buckets (area in px^2, after scaling).
 BUCKETS = (('small (area < 32^2)', lambda w, h: w * h < 32**2),
            ('medium', lambda w, h: (w * h >= 32**2) & (w * h < 96**2)),
            ('large (area >= 96^2)', lambda w, h: w * h >= 96**2))
@@ -55,9 +56,10 @@ def anchors_of(anchor_cfg, size):
     """All anchors (x1, y1, x2, y2) of a ``size`` x ``size`` input."""
     from mmdet.registry import TASK_UTILS
     generator = TASK_UTILS.build(anchor_cfg)
-    shapes = [(-(-size // s), ) * 2 for s in
-              (st if isinstance(st, int) else st[0]
-               for st in generator.strides)]
+    # mmdet's generators hold each stride as a (w, h) pair; feature map
+    # sizes are (h, w)
+    shapes = [(-(-size // sh), -(-size // sw))
+              for sw, sh in generator.strides]
     return torch.cat(generator.grid_priors(shapes, device='cpu'))
 
 
