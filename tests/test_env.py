@@ -1,6 +1,7 @@
 """The environment built by tools/setup_env.sh: mmcv ops, libraries, tools."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -57,10 +58,26 @@ def test_import_mmiresnet():
     assert mmiresnet.__version__
 
 
-def test_mim_cli(repo_root):
-    mim = repo_root / '.venv' / 'bin' / 'mim'
+def test_installed_versions_satisfy_the_declared_ranges():
+    """What this environment runs lies in setup.py's ranges."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    requires = [Requirement(r) for r in metadata.requires('mmiresnet')]
+    checked = 0
+    for req in requires:
+        if req.marker is not None:  # extras
+            continue
+        have = metadata.version(req.name)
+        assert req.specifier.contains(have, prereleases=True), (req, have)
+        checked += 1
+    assert checked >= 8
+
+
+def test_mim_cli():
+    mim = Path(sys.executable).parent / 'mim'
     if not mim.exists():
-        pytest.skip('no .venv/bin/mim (not set up by tools/setup_env.sh)')
+        pytest.skip(f'no {mim} (not set up by tools/setup_env.sh)')
     out = subprocess.run([str(mim), '--version'], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -3,11 +3,14 @@
 # mmcv 2.1.0 (built from source with compiled ops, wheel cached), mmengine
 # 0.10.7, mmdet 3.3.0, mmpretrain 1.2.0, openmim, test tools and mmiresnet
 # itself (editable). Safe to re-run: steps whose result is present are skipped.
+# torch < 2.3 (OpenMMLab's reference stack, torch 2.1.2) gets NumPy 1.x and
+# the opencv, pandas, onnx, ... releases that work with it.
 #
 # Usage:  bash tools/setup_env.sh          (from anywhere)
 #
 # Environment variables (all optional):
 #   MMIRESNET_PYTHON          interpreter that creates .venv (default: python3)
+#   MMIRESNET_VENV            the environment's folder (default: <repo>/.venv)
 #   MMIRESNET_TORCH           torch pip specs (default:
 #                             "torch==2.14.1 torchvision==0.29.1")
 #   MMIRESNET_TORCH_PIP_ARGS  extra pip args for the torch install, e.g.
@@ -26,7 +29,8 @@ set -Eeuo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-VENV="$ROOT/.venv"
+VENV="${MMIRESNET_VENV:-$ROOT/.venv}"
+case "$VENV" in /*) ;; *) VENV="$ROOT/$VENV" ;; esac
 VPY="$VENV/bin/python"
 TORCH_SPEC="${MMIRESNET_TORCH:-torch==2.14.1 torchvision==0.29.1}"
 TORCH_PIP_ARGS="${MMIRESNET_TORCH_PIP_ARGS:-}"
@@ -44,8 +48,9 @@ OPENMMLAB=(mmengine==0.10.7 "mmcv==$MMCV_VERSION" mmdet==3.3.0 mmpretrain==1.2.0
 # setuptools/requests); these are the packages it really imports.
 MIM_DEPS=(click colorama model-index pandas rich tabulate requests)
 # gdown: official weights on Google Drive (iresnet:// scheme); onnx,
-# onnxruntime, onnxscript: the export tests (setup.py's tests extra).
-EXTRAS=("pycocotools>=2.0.8" scikit-learn matplotlib pytest gdown onnx onnxruntime onnxscript)
+# onnxruntime, onnxscript: the export tests; flake8, isort (and mmcv's
+# yapf): tests/test_lint.py (setup.py's tests extra).
+EXTRAS=("pycocotools>=2.0.8" scikit-learn matplotlib pytest gdown onnx onnxruntime onnxscript flake8 isort)
 
 STEP="start"
 T_START=$SECONDS
@@ -84,7 +89,11 @@ step() {
 }
 done_step() { echo "    done ($((SECONDS - T_STEP)) s)"; }
 skip() { echo "    skip: $*"; }
-pip_install() { "$VPY" -m pip install --progress-bar off "$@"; }
+# NUMPY_PIN is set once torch is known: NumPy 1.x for torch < 2.3, whose
+# wheels were built against NumPy 1. Every later install repeats it, so pip
+# picks the opencv, pandas, onnx, ... releases that support that NumPy.
+NUMPY_PIN=()
+pip_install() { "$VPY" -m pip install --progress-bar off "$@" "${NUMPY_PIN[@]}"; }
 
 # Prints the requirements (PEP 508 strings) not satisfied in .venv.
 unmet() {
@@ -189,6 +198,10 @@ print(torch.__version__.split('+')[0],
 EOF
 )
 echo "    torch $TORCH_VER ($TORCH_TAG), GPU visible: $CUDA_OK"
+if "$VPY" -c 'import sys, torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); sys.exit(v >= (2, 3))'; then
+    NUMPY_PIN=("numpy<2")
+    echo "    torch $TORCH_VER was built against NumPy 1: every install keeps numpy<2"
+fi
 done_step
 
 # ---------------------------------------------------------------------------
@@ -319,7 +332,7 @@ done_step
 
 # ---------------------------------------------------------------------------
 step extras "${EXTRAS[*]}"
-mapfile -t missing < <(unmet "${EXTRAS[@]}")
+mapfile -t missing < <(unmet "${EXTRAS[@]}" "${NUMPY_PIN[@]}")
 if (( ${#missing[@]} )); then
     pip_install "${EXTRAS[@]}" "mmcv==$MMCV_VERSION" "$SETUPTOOLS"
 else
@@ -349,7 +362,9 @@ import sys
 import traceback
 from importlib import metadata
 
+import numpy
 import torch
+torch.from_numpy(numpy.zeros(2))  # torch and NumPy agree on the ABI
 import mmcv.ops  # noqa: F401
 import mmdet  # noqa: F401
 import mmpretrain  # noqa: F401
