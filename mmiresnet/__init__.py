@@ -3,6 +3,8 @@
 ``import mmiresnet``:
 
 * registers every backbone and head (see :mod:`mmiresnet.registry`);
+* registers the checked dataset types and ``CheckpointFitHook`` that our
+  config bases use (:mod:`mmiresnet.checks`);
 * installs the checkpoint-loading compatibility fix of :mod:`mmiresnet.compat`;
 * registers the ``iresnet://<arch>`` checkpoint scheme (official ImageNet
   weights, :mod:`mmiresnet.weights`) with mmengine's ``CheckpointLoader``;
@@ -13,6 +15,7 @@
 """
 from . import compat  # noqa: F401  (must run before any checkpoint load)
 from . import models  # noqa: F401
+from . import checks  # noqa: F401  (checked datasets, CheckpointFitHook)
 from . import model_zoo, weights
 from .version import __version__
 

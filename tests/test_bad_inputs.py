@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 import torch
+from bad_data import make_voc
 from mmengine.config import Config
 
 from mmiresnet import checkpoint as ckpt_mod
 from mmiresnet.checkpoint import (CheckpointReadError, load_file,
                                   load_pretrained, save_atomic)
-from mmiresnet.utils.preflight import PreflightError, check_run
+from mmiresnet.checks import PreflightError, check_run
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / 'tools'
-SSD_CONFIG = str(REPO / 'configs' / 'ssd192_iresnet18_synthetic.py')
-DIGITS_CONFIG = str(REPO / 'configs' / 'iresnet29_digits.py')
+SSD_CONFIG = str(REPO / 'configs' / 'ssd' / 'ssd192_iresnet18_synthetic.py')
+DIGITS_CONFIG = str(REPO / 'configs' / 'iresnet_cifar' / 'iresnet29_digits.py')
 NOT_CHECKPOINT = 'is not a PyTorch checkpoint (truncated or not a zip/pickle'
 FOREIGN = ('holds a pickled object of type argparse.Namespace that is not '
            'allowed (weights-only loading); convert it to plain tensors')
@@ -294,16 +295,14 @@ def test_coco_missing_json(tmp_path):
     with pytest.raises(PreflightError) as info:
         check_run('train', Config.fromfile(SSD_CONFIG),
                   ssd_argv(root, tmp_path))
-    assert str(info.value) == (f'annotation file {ann} (train_dataloader) '
-                               'does not exist')
+    assert str(info.value) == f'annotation file {ann} does not exist'
 
 
 def test_missing_data_root_cli(tmp_path):
     root = tmp_path / 'nowhere'
     proc = run_tool('test.py', *ssd_argv(root, tmp_path)[:1],
                     tmp_path / 'x.pth', *ssd_argv(root, tmp_path)[1:])
-    assert_user_error(proc, f'data root {root}/ (test_dataloader) does not '
-                      'exist')
+    assert_user_error(proc, f'data root {root}/ does not exist')
 
 
 def test_image_folder_without_images(digits_root):
@@ -389,38 +388,9 @@ def test_interrupted_save_leaves_nothing(tmp_path, monkeypatch):
 
 # -- PASCAL VOC ----------------------------------------------------------
 
-VOC07_CONFIG = str(REPO / 'configs' / 'faster-rcnn_resnet50_fpn_10e_voc07.py')
-VOC0712_CONFIG = str(REPO / 'configs' / 'ssd300_iresnet50_voc0712.py')
-
-
-def voc_xml(stem, size, names):
-    objects = ''.join(
-        f'<object><name>{n}</name><difficult>0</difficult><bndbox>'
-        f'<xmin>2</xmin><ymin>3</ymin><xmax>{size - 1}</xmax>'
-        f'<ymax>{size - 2}</ymax></bndbox></object>' for n in names)
-    return (f'<annotation><filename>{stem}.jpg</filename><size><width>{size}'
-            f'</width><height>{size}</height><depth>3</depth></size>'
-            f'{objects}</annotation>\n')
-
-
-def make_voc(devkit, year='2007', splits=('trainval', 'test'), images=2,
-             names=('dog', 'cat'), size=32):
-    """A tiny VOC year folder: ``images`` JPEGs of ``size`` px per split,
-    each with one object per name; returns the year folder."""
-    from PIL import Image
-    root = devkit / f'VOC{year}'
-    for sub in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for k, split in enumerate(splits):
-        ids = [f'{year}_{k}{i:05d}' for i in range(images)]
-        for stem in ids:
-            Image.new('RGB', (size, size), (90, 120, 30)).save(
-                root / 'JPEGImages' / f'{stem}.jpg')
-            (root / 'Annotations' / f'{stem}.xml').write_text(
-                voc_xml(stem, size, names))
-        (root / 'ImageSets' / 'Main' / f'{split}.txt').write_text(
-            ''.join(f'{stem}\n' for stem in ids))
-    return root
+VOC07_CONFIG = str(REPO / 'configs' / 'faster_rcnn' /
+                   'faster-rcnn_resnet50_fpn_10e_voc07.py')
+VOC0712_CONFIG = str(REPO / 'configs' / 'ssd' / 'ssd300_iresnet50_voc0712.py')
 
 
 def voc_argv(devkit, tmp_path, config=VOC07_CONFIG):
@@ -474,16 +444,16 @@ def test_voc_good_set_passes(tmp_path):
 def test_voc_missing_folders(tmp_path):
     devkit = tmp_path / 'VOCdevkit'
     assert voc_error(devkit, tmp_path) == (
-        f'data root {devkit}/ (train_dataloader) does not exist')
+        f'data root {devkit}/ does not exist')
     devkit.mkdir()
     assert voc_error(devkit, tmp_path).startswith(
-        f'VOC folder {devkit}/VOC2007/ (train_dataloader) does not exist '
+        f'VOC folder {devkit}/VOC2007/ does not exist '
         '(data_root + data_prefix.sub_data_root')
     year = make_voc(devkit)
     split = year / 'ImageSets' / 'Main' / 'test.txt'
     split.unlink()
     assert voc_error(devkit, tmp_path) == (
-        f'VOC split file {split} (val_dataloader) does not exist')
+        f'VOC split file {split} does not exist')
 
 
 def test_voc_bad_split_file(tmp_path):
@@ -492,7 +462,7 @@ def test_voc_bad_split_file(tmp_path):
     ids = split.read_text().split()
     split.write_text('')
     assert voc_error(devkit, tmp_path) == (
-        f'{split} (train_dataloader) lists no images')
+        f'{split} lists no images')
     split.write_text(f'{ids[0]}\n\n{ids[1]}\n')
     assert voc_error(devkit, tmp_path) == (
         f'{split} line 2 is empty; a VOC split file holds one image id per '
@@ -579,8 +549,7 @@ def test_voc_cli_fails_before_model(tmp_path):
         env=dict(os.environ, OMP_NUM_THREADS='1', TORCH_HOME=str(torch_home),
                  MMIRESNET_WEIGHTS_MIRROR=str(tmp_path / 'no_mirror'),
                  PYTHONWARNINGS='ignore::UserWarning'))
-    assert_user_error(proc, f'VOC folder {devkit}/VOC2012/ '
-                      '(train_dataloader) does not exist')
+    assert_user_error(proc, f'VOC folder {devkit}/VOC2012/ does not exist')
     assert list(torch_home.iterdir()) == []
     assert not (tmp_path / 'work').exists()
     assert not (tmp_path / 'no_mirror').exists()

@@ -17,8 +17,8 @@ from mmiresnet.utils import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / 'tools'
-DET_CONFIG = 'configs/ssd192_iresnet18_synthetic.py'
-CLS_CONFIG = 'configs/iresnet29_digits.py'
+DET_CONFIG = 'configs/ssd/ssd192_iresnet18_synthetic.py'
+CLS_CONFIG = 'configs/iresnet_cifar/iresnet29_digits.py'
 
 
 @pytest.mark.parametrize('package', sorted(set(launch.SCOPES.values())))
@@ -79,26 +79,118 @@ def test_help_without_config(capsys):
 
 
 def test_cpu_distributed_options(monkeypatch):
-    import mmengine.dist.utils as dist_utils
     import torch
-    original = dist_utils._init_dist_pytorch
-    monkeypatch.setattr(dist_utils, '_init_dist_pytorch', original)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     argv = ['cfg.py', '--launcher', 'none']
     assert launch.support_cpu_distributed(argv) == argv
-    assert dist_utils._init_dist_pytorch is original
     argv = ['cfg.py', '--launcher', 'pytorch']
     assert launch.support_cpu_distributed(argv) == argv + [
         '--cfg-options', 'env_cfg.dist_cfg.backend=gloo',
         'model_wrapper_cfg.device_ids=None',
         'model_wrapper_cfg.broadcast_buffers=False'
     ]
-    assert dist_utils._init_dist_pytorch is \
-        launch._init_dist_pytorch_without_cuda
-    monkeypatch.setattr(dist_utils, '_init_dist_pytorch', original)
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     assert launch.support_cpu_distributed(argv) == argv
-    assert dist_utils._init_dist_pytorch is original
+
+
+def test_start_gloo_before_the_runner(monkeypatch):
+    """The launcher starts the gloo process group itself; mmengine's
+    ``Runner.setup_env`` then sees one running and does not call its
+    ``init_dist`` (which needs CUDA)."""
+    import socket
+
+    import torch.distributed as dist
+    from mmengine.dist import is_distributed
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    for key, value in dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+                           MASTER_ADDR='127.0.0.1',
+                           MASTER_PORT=str(port)).items():
+        monkeypatch.setenv(key, value)
+    assert not dist.is_initialized()
+    try:
+        launch.start_gloo(Config(dict(env_cfg=dict(dist_cfg=dict(
+            backend='nccl', timeout=60)))))
+        assert is_distributed() and dist.get_backend() == 'gloo'
+        launch.start_gloo(Config())  # already running: nothing to do
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def test_start_gloo_needs_torchrun_environment(monkeypatch):
+    for key in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(launch.UsageError, match='--launcher pytorch needs '
+                       'RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT'):
+        launch.start_gloo(Config())
+
+
+def test_no_strict_load_option():
+    cfg = Config(dict(default_hooks=dict(checkpoint_fit=dict(
+        type='CheckpointFitHook'))))
+    argv = ['cfg.py', 'ckpt.pth', '--no-strict-load', '--out', 'r.pkl']
+    assert launch.lenient_load_options(cfg, argv) == [
+        'cfg.py', 'ckpt.pth', '--out', 'r.pkl', '--cfg-options',
+        'default_hooks.checkpoint_fit.strict=False']
+    # without the hook mmengine loads leniently anyway: nothing to add
+    assert launch.lenient_load_options(Config(), argv) == [
+        'cfg.py', 'ckpt.pth', '--out', 'r.pkl']
+    assert launch.lenient_load_options(cfg, argv[:2]) == argv[:2]
+
+
+def _replaced_library_attributes():
+    """``(file, target)`` of every assignment in the package to an
+    attribute of a name imported from mmengine / mmdet / mmpretrain /
+    mmcv / torch (``Runner.__init__ = ...``, ``setattr(dist_utils, ...)``).
+    """
+    import ast
+    libs = ('mmengine', 'mmdet', 'mmpretrain', 'mmcv', 'torch')
+    found = set()
+    for path in sorted((ROOT / 'mmiresnet').rglob('*.py')):
+        tree = ast.parse(path.read_text())
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and \
+                    node.module.split('.')[0] in libs:
+                names |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {a.asname or a.name.split('.')[0]
+                          for a in node.names
+                          if a.name.split('.')[0] in libs}
+        for node in ast.walk(tree):
+            targets = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            elif isinstance(node, ast.Call) and \
+                    getattr(node.func, 'id', None) == 'setattr':
+                targets = [ast.Attribute(value=node.args[0], attr='?')]
+            for target in targets:
+                base = target
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if isinstance(target, ast.Attribute) and \
+                        isinstance(base, ast.Name) and base.id in names:
+                    found.add((str(path.relative_to(ROOT)),
+                               ast.unparse(target)))
+    return found
+
+
+def test_no_library_function_replaced_at_run_time():
+    """Nothing in the package replaces a function or method of mmengine,
+    mmdet or mmpretrain, except what docs/bad_inputs.md names (with the
+    reason no extension point serves)."""
+    found = _replaced_library_attributes()
+    assert not any(f.startswith(('mmiresnet/utils/', 'mmiresnet/checks/'))
+                   for f, _ in found), found
+    docs = (ROOT / 'docs' / 'bad_inputs.md').read_text()
+    section = docs.split('## Run-time replacements', 1)[1]
+    for path, target in found:
+        assert f'`{target}`' in section and f'`{path}`' in section, (
+            path, target)
 
 
 def test_worker_options():
@@ -129,6 +221,8 @@ def capture_runner_cfg(monkeypatch, task, argv):
         raise Captured
 
     monkeypatch.setattr(Runner, 'from_cfg', from_cfg)
+    # the checks of the data and files are tested in test_bad_inputs.py
+    monkeypatch.setattr(launch, 'check_run', lambda *args: None)
     with pytest.raises(Captured):
         launch.run(task, argv)
     return seen['cfg'], seen['script']
@@ -136,6 +230,9 @@ def capture_runner_cfg(monkeypatch, task, argv):
 
 def test_detection_config_runs_mmdet_script(monkeypatch, tmp_path):
     pytest.importorskip('mmdet')
+    import mmengine.dist.utils as dist_utils
+    from mmengine.runner import Runner
+    before = (Runner.__init__, dist_utils._init_dist_pytorch)
     argv_before = list(sys.argv)
     cfg, script = capture_runner_cfg(
         monkeypatch, 'train', [DET_CONFIG, '--work-dir', str(tmp_path),
@@ -150,6 +247,8 @@ def test_detection_config_runs_mmdet_script(monkeypatch, tmp_path):
                               str(tmp_path)])
     assert Path(script).parts[-4:] == ('mmdet', '.mim', 'tools', 'test.py')
     assert cfg.load_from == 'ckpt.pth'
+    # the launcher replaced nothing of mmengine on the way
+    assert (Runner.__init__, dist_utils._init_dist_pytorch) == before
 
 
 # -- shell scripts --------------------------------------------------------------

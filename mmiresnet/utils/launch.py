@@ -5,27 +5,38 @@
 ``train.py`` / ``test.py`` that its wheel ships in ``<package>/.mim/tools``
 (the scripts ``mim train`` / ``mim test`` run) then runs as ``__main__``
 with the same arguments, after ``import mmiresnet``. So the command line is
-the library's own and no source checkout of it is needed.
+the library's own and no source checkout of it is needed. The launcher only
+launches: the checks live in :mod:`mmiresnet.checks`, and nothing of
+mmengine, mmdet or mmpretrain is replaced.
 
-Additions (the first and last only through extra ``--cfg-options``):
+Additions:
 
+* Before the script runs, :func:`mmiresnet.checks.run.check_run` checks
+  the data, checkpoints, ``--out`` and the work dir. Its errors, and those
+  of the checked datasets and ``CheckpointFitHook`` while the script runs
+  (:class:`mmiresnet.checks.PreflightError`), are printed as one
+  ``error: ...`` line with exit status 2.
+* ``--no-strict-load``: loads a checkpoint that does not fit the model as
+  mmengine does (``default_hooks.checkpoint_fit.strict=False``).
 * ``--launcher pytorch`` without CUDA (e.g. ``tools/dist_train.sh CONFIG 2``
-  on a CPU): mmengine 0.10.7 calls ``torch.cuda.set_device``, the configs
-  ask for NCCL and DDP gets ``device_ids=[LOCAL_RANK]``, none of which works
-  without a GPU. In that case only, the process group starts with gloo and
-  ``env_cfg.dist_cfg.backend=gloo model_wrapper_cfg.device_ids=None
-  model_wrapper_cfg.broadcast_buffers=False`` are added.
-* When the script builds its ``Runner`` (before any data or model is
-  built), :func:`mmiresnet.utils.preflight.check_run` checks data,
-  checkpoints and the work dir (one-line errors, status 2).
+  on a CPU): mmengine 0.10.7's ``init_dist`` calls ``torch.cuda.set_device``
+  and the configs ask for NCCL, none of which works without a GPU. The
+  launcher starts the gloo process group itself (mmengine's
+  ``Runner.setup_env`` only starts one when none is running) and adds
+  ``--cfg-options env_cfg.dist_cfg.backend=gloo
+  model_wrapper_cfg.device_ids=None
+  model_wrapper_cfg.broadcast_buffers=False`` (DDP on CPU modules).
 * A dataloader with ``num_workers=0`` gets ``persistent_workers=False``
   (torch's ``DataLoader`` refuses persistent workers without workers, and
   MMPretrain's scripts switch them on by default).
 """
-import argparse
+import os
 import os.path as osp
 import runpy
 import sys
+
+from ..checks.data import PreflightError
+from ..checks.run import cfg_options_of, check_run
 
 #: ``default_scope`` -> the package whose wheel ships the scripts.
 SCOPES = {'mmdet': 'mmdet', 'mmpretrain': 'mmpretrain'}
@@ -37,6 +48,8 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 GLOO_OPTIONS = ('env_cfg.dist_cfg.backend=gloo',
                 'model_wrapper_cfg.device_ids=None',
                 'model_wrapper_cfg.broadcast_buffers=False')
+#: Our option: load a checkpoint that does not fit as mmengine does.
+STRICT_FLAG = '--no-strict-load'
 
 
 class UsageError(Exception):
@@ -102,37 +115,57 @@ def has_option(argv, name):
     return any(a == name or a.startswith(name + '=') for a in argv)
 
 
-def _init_dist_pytorch_without_cuda(backend, init_backend='torch',
-                                    **kwargs):
-    """mmengine's ``_init_dist_pytorch`` for machines without CUDA."""
-    import torch.distributed as torch_dist
-    if init_backend != 'torch':
-        raise UsageError(f'init_backend={init_backend!r} needs CUDA; '
-                         "without a GPU only 'torch' (gloo) works")
-    if backend == 'nccl':
-        backend = 'gloo'
-    torch_dist.init_process_group(backend=backend, **kwargs)
+def cpu_distributed(argv):
+    """Whether ``argv`` asks for ``--launcher pytorch`` without CUDA."""
+    import torch
+    return launcher_of(argv) == 'pytorch' and not torch.cuda.is_available()
 
 
 def support_cpu_distributed(argv):
     """``argv`` plus the gloo options when ``--launcher pytorch`` runs
     without CUDA (mmengine's ``DictAction`` merges repeated
     ``--cfg-options``); otherwise ``argv`` unchanged."""
-    import torch
-    if launcher_of(argv) != 'pytorch' or torch.cuda.is_available():
+    if not cpu_distributed(argv):
         return list(argv)
-    import mmengine.dist.utils as dist_utils
-    dist_utils._init_dist_pytorch = _init_dist_pytorch_without_cuda
     return list(argv) + ['--cfg-options', *GLOO_OPTIONS]
 
 
-def cfg_options_of(argv):
-    """The merged ``--cfg-options`` of ``argv`` as a dict."""
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    known, _ = parser.parse_known_args(argv)
-    return known.cfg_options or {}
+def start_gloo(cfg):
+    """Start the gloo process group from torchrun's environment (``RANK``,
+    ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), with the config's
+    ``env_cfg.dist_cfg.timeout`` (seconds) if set; nothing if one runs."""
+    import datetime
+
+    import torch.distributed as torch_dist
+    if torch_dist.is_initialized():
+        return
+    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
+                           'MASTER_PORT') if k not in os.environ]
+    if missing:
+        raise UsageError(f'--launcher pytorch needs {", ".join(missing)} in '
+                         'the environment; start it with torchrun or '
+                         'tools/dist_train.sh / tools/dist_test.sh')
+    kwargs = {}
+    timeout = ((cfg.get('env_cfg') or {}).get('dist_cfg') or {}).get(
+        'timeout')
+    if timeout is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+    torch_dist.init_process_group(backend='gloo', **kwargs)
+
+
+def lenient_load_options(cfg, argv):
+    """``argv`` without ``--no-strict-load``, and the ``--cfg-options``
+    that switch ``CheckpointFitHook`` off when it was given (the config has
+    the hook as ``default_hooks.checkpoint_fit``; without it mmengine loads
+    leniently anyway)."""
+    argv = list(argv)
+    if STRICT_FLAG not in argv:
+        return argv
+    argv = [a for a in argv if a != STRICT_FLAG]
+    hooks = cfg.get('default_hooks') or {}
+    if isinstance(hooks.get('checkpoint_fit'), dict):
+        argv += ['--cfg-options', 'default_hooks.checkpoint_fit.strict=False']
+    return argv
 
 
 def worker_options(cfg, argv):
@@ -156,7 +189,10 @@ def usage(task):
             f"Runs the {task}.py that MMDetection's or MMPretrain's wheel "
             "ships, chosen by the config's default_scope "
             f'({" / ".join(SCOPES)}), with mmiresnet imported. '
-            f'"tools/{task}.py CONFIG --help" lists that script\'s options.')
+            f'"tools/{task}.py CONFIG --help" lists that script\'s options.'
+            f'\n\nOption of ours: {STRICT_FLAG} loads a checkpoint whose '
+            "keys or shapes differ from the model's (as mmengine does) "
+            'instead of refusing it.')
 
 
 def run(task, argv):
@@ -180,27 +216,22 @@ def run(task, argv):
         raise UsageError('--out-item needs --out FILE')
     script = wheel_script(SCOPES[scope], f'{task}.py')
     if not any(a in ('-h', '--help') for a in argv):
-        argv = support_cpu_distributed(argv)
-        argv += worker_options(cfg, argv)
-    from mmengine.runner import Runner
-    runner_init = Runner.__init__
-
-    def checked_init(self, *args, **kwargs):
-        """Preflight checks when the script builds its Runner."""
-        from .preflight import PreflightError, check_run
+        argv = lenient_load_options(cfg, argv)
         try:
             check_run(task, cfg, argv)
         except PreflightError as exc:
             raise UsageError(str(exc)) from None
-        runner_init(self, *args, **kwargs)
-
+        if cpu_distributed(argv):
+            start_gloo(cfg)
+        argv = support_cpu_distributed(argv)
+        argv += worker_options(cfg, argv)
     saved, sys.argv = sys.argv, [script] + argv
-    Runner.__init__ = checked_init
     try:
         runpy.run_path(script, run_name='__main__')
+    except PreflightError as exc:  # checked datasets, CheckpointFitHook
+        raise UsageError(str(exc)) from None
     finally:
         sys.argv = saved
-        Runner.__init__ = runner_init
 
 
 def main(task, argv=None):

@@ -2,9 +2,10 @@
 # `_base_/datasets/cifar10_bs16.py` (v1.2.0) with batch 64. Train: random 32x32
 # crop of the 4-pixel zero-padded image + horizontal flip (He et al.); test:
 # the plain image. MMPretrain's CIFAR10 dataset downloads the python version
-# into data_root if missing.
+# into data_root if missing (download=True). The dataset type is MMPretrain's
+# CIFAR10 with mmiresnet's checks of the files (mmiresnet.checks.datasets).
 _base_ = './imagenet_bs32.py'
-dataset_type = 'CIFAR10'
+dataset_type = 'CheckedCIFAR10'
 data_preprocessor = dict(
     num_classes=10,
     mean=[125.307, 122.961, 113.8575],

@@ -1,9 +1,10 @@
 # COCO 2017 with the SSD300 data pipeline of voc0712_ssd300.py, as the
 # iResNet paper trains SSD: plain train2017 (mmdet's SSD config repeats it
 # 5x; the paper counts real epochs), 32 images per GPU (8 GPUs x 32 = 256),
-# val2017 with CocoMetric.
+# val2017 with CocoMetric. The dataset type is MMDetection's CocoDataset
+# with mmiresnet's checks of the files (mmiresnet.checks.datasets).
 _base_ = './voc0712_ssd300.py'
-dataset_type = 'CocoDataset'
+dataset_type = 'CheckedCocoDataset'
 data_root = 'data/coco/'
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),

@@ -1,7 +1,9 @@
 # A real-data set that trains on a CPU in minutes: scikit-learn's 1,797
 # handwritten digits (UCI optdigits, 8x8 upsampled to 32x32 RGB PNGs), written
 # by `python tools/data/make_digits.py --out data/digits` as an MMPretrain
-# CustomDataset folder (1,438 train / 359 val, 10 classes).
+# CustomDataset folder (1,438 train / 359 val, 10 classes), read by
+# MMPretrain's CustomDataset with mmiresnet's checks of the files
+# (CheckedCustomDataset, mmiresnet.checks.datasets).
 data_root = 'data/digits'
 data_preprocessor = dict(
     num_classes=10,
@@ -23,7 +25,7 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=1,
     dataset=dict(
-        type='CustomDataset',
+        type='CheckedCustomDataset',
         data_root=data_root,
         data_prefix='train',
         with_label=True,

@@ -2,7 +2,9 @@
 # `_base_/datasets/imagenet_bs32.py` (v1.2.0). Train: RandomResizedCrop 224 +
 # horizontal flip; test: short edge 256, center crop 224. Expects
 # data/imagenet/{train,val} and meta/{train,val}.txt as MMPretrain documents.
-dataset_type = 'ImageNet'
+# The dataset type is MMPretrain's ImageNet with mmiresnet's checks of the
+# files (mmiresnet.checks.datasets).
+dataset_type = 'CheckedImageNet'
 data_preprocessor = dict(
     num_classes=1000,
     mean=[123.675, 116.28, 103.53],

@@ -2,7 +2,9 @@
 # (pascal_voc/ssd300_voc0712.py, v3.3.0): the SSD augmentation (Expand and
 # MinIoURandomCrop, the SSD paper's random crop; flip; PhotoMetricDistortion,
 # colour jitter; resize to 300x300), 07+12 trainval repeated 10 times with 8
-# images per GPU, VOC2007 test with 11-point mAP.
+# images per GPU, VOC2007 test with 11-point mAP. The dataset type is
+# MMDetection's VOCDataset with mmiresnet's checks of the files
+# (mmiresnet.checks.datasets).
 _base_ = 'mmdet::_base_/datasets/voc0712.py'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -42,14 +44,15 @@ train_dataloader = dict(
         times=10,
         dataset=dict(datasets=[
             dict(
-                type='VOCDataset',
+                type='CheckedVOCDataset',
                 data_root='data/VOCdevkit/',
                 ann_file=f'VOC{year}/ImageSets/Main/trainval.txt',
                 data_prefix=dict(sub_data_root=f'VOC{year}/'),
                 filter_cfg=dict(filter_empty_gt=True, min_size=32),
                 pipeline=train_pipeline) for year in ('2007', '2012')
         ])))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+val_dataloader = dict(
+    dataset=dict(type='CheckedVOCDataset', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # MMDetection's SSD hooks: dataset classes vs head, and a NaN-loss check.
 custom_hooks = [
