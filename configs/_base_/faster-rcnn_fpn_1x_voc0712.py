@@ -3,7 +3,7 @@
 # 11-point mAP); no model. A config pairs it with a models/faster-rcnn_*.py
 # piece and a 20-class head.
 _base_ = [
-    'mmdet::_base_/datasets/voc0712.py', './schedules/schedule_1x_voc0712.py',
+    './datasets/voc0712.py', './schedules/schedule_1x_voc0712.py',
     './default_runtime_det.py'
 ]
 default_hooks = dict(checkpoint=dict(save_best='pascal_voc/mAP'))
