@@ -9,7 +9,7 @@
 * registers the ``iresnet://<arch>`` checkpoint scheme (official ImageNet
   weights, :mod:`mmiresnet.weights`) with mmengine's ``CheckpointLoader``;
 * makes MMPretrain's ``ModelHub`` register every model (classifiers and
-  detectors) of the model index (``configs/model-index.yml``,
+  detectors) of the model index (``model-index.yml``,
   :mod:`mmiresnet.model_zoo`) together with its own, at the first
   ``get_model`` / ``list_models``.
 """

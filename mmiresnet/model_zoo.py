@@ -1,16 +1,22 @@
 """The model index: every config in OpenMMLab's metafile format.
 
-``configs/model-index.yml`` imports one metafile per family
-(``configs/metafiles/*.yml``). Each model has its config, exact parameter
-count, FLOPs, training data, the paper's top-1 / mAP figures (marked by a
-``Results Source`` field) and, where official weights exist,
+``model-index.yml`` (at the repository root, or in ``mmiresnet/.mim`` of an
+installed package) imports one metafile per family folder,
+``configs/<family>/metafile.yml``, which sits beside the family's configs
+and README.md. Each model has its config, exact parameter count, FLOPs,
+training data and, where official weights exist,
 ``Weights: iresnet://<arch>`` (:mod:`mmiresnet.weights`).
 
-The metafiles are the only place where the papers' figures are written:
-results, and the parameters / GFLOPs of the papers' complexity tables
-(``Metadata``: ``Paper Params (M)``, ``Paper GFLOPs`` and ``Paper Tables``,
-the tables listing them). :func:`paper_figures` and
-:func:`paper_table_rows` read them for the tools, tests and tables.
+``Results`` belong to the entry's ``Weights`` (``mim search`` and
+MMPretrain show them as the model's own result): only entries with official
+weights have them, the authors' reported top-1 of those weights. The
+papers' figures for the setting of a config are ``Metadata`` fields:
+``Paper <metric>`` (``Paper Top 1 Accuracy``, ``Paper box AP``, ...) with
+``Paper Source`` (paper and table), and the papers' complexity figures
+``Paper Params (M)``, ``Paper GFLOPs`` and ``Paper Tables`` (the tables
+listing them). The metafiles are the only place where the papers' figures
+are written: :func:`paper_figures` and :func:`paper_table_rows` read them
+for the tools, tests and tables.
 
 ``import mmiresnet`` hooks every metafile into MMPretrain's ``ModelHub``
 (registered lazily, with MMPretrain's own index), so
@@ -29,21 +35,26 @@ Print the model-zoo tables of docs/model_zoo.md::
     python tools/analysis/model_zoo_tables.py
 """
 import argparse
-import functools
-import os
 import os.path as osp
 import sys
 import warnings
 
 PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
-MODEL_INDEX = osp.join('configs', 'model-index.yml')
+MODEL_INDEX = 'model-index.yml'
+CONFIG_DIR = 'configs'
 CLASSIFICATION = 'Image Classification'
 DETECTION = 'Object Detection'
+# The task of a model, by its config's default_scope.
+SCOPE_TASKS = {'mmpretrain': CLASSIFICATION, 'mmdet': DETECTION}
 NAME_PREFIX = 'mmiresnet_'
 # Metadata fields of the papers' complexity figures.
 PAPER_PARAMS = 'Paper Params (M)'
 PAPER_GFLOPS = 'Paper GFLOPs'
 PAPER_TABLES = 'Paper Tables'  # e.g. ['Duta et al. 2020, Table 2']
+# Metadata fields of the papers' results: 'Paper ' + a metric, and the
+# source ('Duta et al. 2020, Table 7 (COCO val2017)').
+PAPER_METRICS = ('Top 1 Accuracy', 'box AP', 'box AP50', 'box AP75')
+PAPER_SOURCE = 'Paper Source'
 # Short names of the papers' tables ('2', 'R10'): prefix by paper.
 TABLE_PREFIXES = {'Duta et al. 2020': '', 'Zhang et al. 2019': 'R'}
 # Row order inside a table, by the network's title without its depth:
@@ -53,21 +64,24 @@ ROW_ORDER = ('ResNet', 'ResStage', 'ResMax', 'iResNet', 'ResGroupFix',
              'Res-RGSNet')
 
 __all__ = [
-    'config_root', 'model_name', 'load_model_index', 'paper_figures',
+    'config_root', 'model_name', 'load_model_index', 'model_task',
+    'paper_metrics', 'paper_figures',
     'paper_table_rows', 'paper_tables', 'split_table', 'config_arch',
-    'register_with_mmpretrain', 'hook_into_mmpretrain', 'model_table'
+    'register_with_mmpretrain', 'hook_into_mmpretrain', 'families',
+    'model_table'
 ]
 
 
 def config_root():
-    """The folder holding ``configs/model-index.yml``, or None.
+    """The folder holding ``model-index.yml`` and ``configs/``, or None.
 
-    A source checkout (``pip install -e .``) has it next to the package;
-    an installed copy only if ``configs`` were packaged as
-    ``mmiresnet/.mim/configs`` (OpenMMLab's layout).
+    First ``mmiresnet/.mim`` (an installed package: OpenMMLab's layout,
+    where the wheel puts ``model-index.yml``, ``configs/`` and ``tools/``),
+    then the folder above the package (a source checkout).
     """
     for root in (osp.join(PACKAGE_DIR, '.mim'), osp.dirname(PACKAGE_DIR)):
-        if osp.isfile(osp.join(root, MODEL_INDEX)):
+        if osp.isfile(osp.join(root, MODEL_INDEX)) and \
+                osp.isdir(osp.join(root, CONFIG_DIR)):
             return root
     return None
 
@@ -84,8 +98,9 @@ def _root_or_error(root):
     root = root or config_root()
     if root is None or not osp.isfile(osp.join(root, MODEL_INDEX)):
         raise FileNotFoundError(
-            f'{MODEL_INDEX} not found next to {PACKAGE_DIR}: the model index '
-            'needs a source checkout of mmiresnet (pip install -e .)')
+            f'{MODEL_INDEX} not found in {osp.join(PACKAGE_DIR, ".mim")} '
+            f'or {osp.dirname(PACKAGE_DIR)}: the model index needs a source '
+            'checkout of mmiresnet or a package built with its .mim folder')
     return root
 
 
@@ -104,22 +119,15 @@ def metafiles(root=None):
     return [osp.normpath(osp.join(folder, p)) for p in index['Import']]
 
 
-def _tasks(metafile):
-    if isinstance(metafile, str):
-        stat = os.stat(metafile)
-        return _metafile_tasks(metafile, stat.st_mtime_ns, stat.st_size)
-    data = metafile
-    return {
-        result['Task']
-        for model in data.get('Models') or ()
-        for result in model.get('Results') or ()
-    }
-
-
-@functools.lru_cache(maxsize=64)
-def _metafile_tasks(path, mtime_ns, size):
-    """Tasks of a metafile, read once per version of the file."""
-    return frozenset(_tasks(_read_yaml(path)))
+def model_task(config):
+    """Task of a config (:data:`CLASSIFICATION` or :data:`DETECTION`), from
+    the ``default_scope`` it inherits (read with ``ast``, not resolved)."""
+    from .utils.config_index import literal_scope
+    scope = literal_scope(config)
+    if scope not in SCOPE_TASKS:
+        raise ValueError(f'{config}: default_scope {scope!r} is none of '
+                         f'{", ".join(SCOPE_TASKS)}')
+    return SCOPE_TASKS[scope]
 
 
 def load_model_index(root=None):
@@ -127,7 +135,7 @@ def load_model_index(root=None):
 
     Each dict holds the model's fields with its collection's ``Metadata``
     and ``Paper`` filled in (the model's own values win), ``Config`` as an
-    absolute path and ``Metafile``.
+    absolute path, ``Metafile`` and ``Task`` (from the config's scope).
     """
     root = _root_or_error(root)
     models = {}
@@ -143,6 +151,7 @@ def load_model_index(root=None):
             model.setdefault('Paper', collection.get('Paper'))
             model['Config'] = osp.normpath(osp.join(root, model['Config']))
             model['Metafile'] = metafile
+            model['Task'] = model_task(model['Config'])
             if model['Name'] in models:
                 raise ValueError(f'model name {model["Name"]!r} appears '
                                  f'twice ({models[model["Name"]]["Metafile"]}'
@@ -151,36 +160,54 @@ def load_model_index(root=None):
     return models
 
 
+def paper_metrics(model):
+    """The paper's results of a model (its ``Paper <metric>`` Metadata), as
+    ``{metric: value}``; ``{}`` where the paper gives none.
+
+    A ``Paper`` field that is none of the known ones, metrics without
+    ``Paper Source`` or a source without metrics is an error.
+    """
+    meta = model['Metadata']
+    known = {PAPER_PARAMS, PAPER_GFLOPS, PAPER_TABLES, PAPER_SOURCE}
+    metrics = {}
+    for key, value in meta.items():
+        if not key.startswith('Paper ') or key in known:
+            continue
+        metric = key[len('Paper '):]
+        if metric not in PAPER_METRICS:
+            raise ValueError(f'{model["Name"]}: unknown Metadata field '
+                             f'{key!r} (paper metrics: '
+                             f'{", ".join(PAPER_METRICS)})')
+        metrics[metric] = value
+    if bool(metrics) != (PAPER_SOURCE in meta):
+        raise ValueError(f'{model["Name"]}: Paper <metric> fields and '
+                         f'{PAPER_SOURCE} go together')
+    return metrics
+
+
 def paper_figures(root=None):
     """The papers' figures of every model that has some, by config stem.
 
-    Each value: ``name``, ``config``, ``task``, ``dataset``, ``metrics``
-    (e.g. ``Top 1 Accuracy``, ``box AP``; empty where the paper gives no
-    result for the model), ``source`` (table of the result), the paper's
-    ``params_m`` / ``gflops`` where it gives them (else None) and
-    ``tables``, the complexity tables listing them.
+    Each value: ``name``, ``config``, ``task``, ``metrics`` (the paper's
+    results, e.g. ``Top 1 Accuracy``, ``box AP``; empty where the paper
+    gives no result for the model), ``source`` (paper and table of the
+    results, or None), the paper's ``params_m`` / ``gflops`` where it gives
+    them (else None) and ``tables``, the complexity tables listing them.
     """
     figures = {}
     for model in load_model_index(root).values():
         meta = model['Metadata']
-        results = model.get('Results') or ()
-        if not results and PAPER_PARAMS not in meta and \
+        metrics = paper_metrics(model)
+        if not metrics and PAPER_PARAMS not in meta and \
                 PAPER_GFLOPS not in meta:
             continue
-        metrics = {}
-        for result in results:
-            metrics.update(result['Metrics'])
-        task = results[0]['Task'] if results else \
-            ''.join(_tasks(model['Metafile']))
         stem = osp.splitext(osp.basename(model['Config']))[0]
         figures[stem] = dict(
             name=model['Name'],
             config=model['Config'],
-            task=task,
-            dataset=results[0]['Dataset'] if results else
-            meta.get('Training Data'),
+            task=model['Task'],
             metrics=metrics,
-            source=model.get('Results Source'),
+            source=meta.get(PAPER_SOURCE),
             params_m=meta.get(PAPER_PARAMS),
             gflops=meta.get(PAPER_GFLOPS),
             tables=list(meta.get(PAPER_TABLES) or ()))
@@ -253,7 +280,7 @@ def paper_table_rows(tables=None, root=None):
 
     Args:
         tables (Iterable[str], optional): Only these tables (full names).
-        root (str, optional): Folder holding ``configs/model-index.yml``.
+        root (str, optional): Folder holding ``model-index.yml``.
     """
     from mmengine.config import Config
 
@@ -277,7 +304,7 @@ def paper_table_rows(tables=None, root=None):
                              f'{model["Config"]} is no arch of '
                              'mmiresnet.archs')
         arch = get_arch(name)
-        (task, ) = _tasks(model['Metafile'])
+        task = model['Task']
         if task == CLASSIFICATION:
             num_classes = cfg.model.head.num_classes
             label = arch.title
@@ -379,45 +406,74 @@ def hook_into_mmpretrain():
     return True
 
 
-def _fmt_metrics(model):
-    parts = []
+def _fmt_metrics(metrics):
+    return ', '.join(f'{k} {v:.2f}' for k, v in metrics.items())
+
+
+def _results_metrics(model):
+    metrics = {}
     for result in model.get('Results') or ():
-        parts += [f'{k} {v:.2f}' for k, v in result['Metrics'].items()]
-    return ', '.join(parts)
+        metrics.update(result['Metrics'])
+    return metrics
 
 
-def model_table(task, root=None):
-    """Markdown table of the models of the metafiles whose task is ``task``.
+def families(root=None):
+    """Names of the family folders (``configs/<family>/metafile.yml``), in
+    the index's order."""
+    return [osp.basename(osp.dirname(path)) for path in metafiles(root)]
+
+
+def model_table(task=None, root=None, family=None):
+    """Markdown table of the models of the metafiles whose task is ``task``
+    (and of one family's metafile, ``configs/<family>/metafile.yml``, with
+    ``family``; its task when ``task`` is None).
 
     Columns: name, config, params (M), GFLOPs, the paper's result (and
-    source) and, for classification, the weights URI.
+    source) and, for classification, the weights URI with their
+    ``Results`` (the authors' reported figures for those weights).
     """
     root = _root_or_error(root)
-    models = load_model_index(root).values()
+    models = list(load_model_index(root).values())
+    if family is not None:
+        if family not in families(root):
+            raise ValueError(f'no family {family!r} in {MODEL_INDEX} '
+                             f'(families: {", ".join(families(root))})')
+        models = [
+            m for m in models
+            if osp.basename(osp.dirname(m['Metafile'])) == family
+        ]
+    if task is None:
+        tasks = {m['Task'] for m in models}
+        if len(tasks) != 1:
+            raise ValueError(f'give a task: the models hold {sorted(tasks)}')
+        (task, ) = tasks
     with_weights = task == CLASSIFICATION
     header = [
         'name', 'config', 'params (M)', 'GFLOPs', 'paper result (source)'
-    ] + ['weights'] * with_weights
+    ] + ['weights (their result)'] * with_weights
     rows = ['| ' + ' | '.join(header) + ' |', '|---' * len(header) + '|']
-    for metafile in metafiles(root):
-        if _tasks(metafile) != {task}:
+    for model in models:
+        if model['Task'] != task:
             continue
-        for model in models:
-            if model['Metafile'] != metafile:
-                continue
-            meta = model['Metadata']
-            result = _fmt_metrics(model)
-            if result:
-                result += f' ({model.get("Results Source")})'
-            cells = [
-                model['Name'], f'`{osp.relpath(model["Config"], root)}`',
-                f'{meta["Parameters"] / 1e6:.2f}',
-                f'{meta["FLOPs"] / 1e9:.2f}', result or '-'
-            ]
-            if with_weights:
-                cells.append(
-                    f'`{model["Weights"]}`' if model.get('Weights') else '-')
-            rows.append('| ' + ' | '.join(cells) + ' |')
+        meta = model['Metadata']
+        result = _fmt_metrics(paper_metrics(model))
+        if result:
+            result += f' ({meta[PAPER_SOURCE]})'
+        cells = [
+            model['Name'],
+            f'`{osp.relpath(model["Config"], root).replace(osp.sep, "/")}`',
+            f'{meta["Parameters"] / 1e6:.2f}', f'{meta["FLOPs"] / 1e9:.2f}',
+            result or '-'
+        ]
+        if with_weights:
+            weights = '-'
+            if model.get('Weights'):
+                weights = f'`{model["Weights"]}`'
+                own = _fmt_metrics(_results_metrics(model))
+                if own:
+                    weights += f' ({own})'
+            cells.append(weights)
+        rows.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(rows)
 
 
@@ -425,12 +481,18 @@ def main(argv=None):
     """Command line of ``tools/analysis/model_zoo_tables.py``."""
     parser = argparse.ArgumentParser(
         description='Print the model-zoo tables (Markdown) of the model '
-        'index in configs/model-index.yml.')
+        'index, model-index.yml.')
     parser.add_argument('--task',
                         choices=(CLASSIFICATION, DETECTION),
                         help='only this task')
+    parser.add_argument('--family',
+                        help='only the table of one family folder, '
+                        'configs/FAMILY/ (as its README.md holds it)')
     args = parser.parse_args(argv)
     try:
+        if args.family is not None:
+            print(model_table(args.task, family=args.family))
+            return
         tables = [(task, model_table(task))
                   for task in (CLASSIFICATION, DETECTION)
                   if args.task in (None, task)]

@@ -185,7 +185,7 @@ def test_anchor_coverage_counts_boxes_without_a_good_anchor(tmp_path,
     anchors = ("{'type': 'AnchorGenerator', 'strides': [16], "
                "'base_sizes': [16], 'scales': [1], 'ratios': [1.0], "
                "'center_offset': 0.5}")
-    config = repo_root / 'configs' / 'ssd192_iresnet18_synthetic.py'
+    config = repo_root / 'configs' / 'ssd' / 'ssd192_iresnet18_synthetic.py'
     proc = run_tool('anchor_coverage', config, ann, '--size', 32,
                     '--anchors', anchors)
     lines = proc.stdout.splitlines()
@@ -220,10 +220,11 @@ def test_anchor_coverage_bad_inputs(ann_text, args, words, tmp_path,
     if ann_text is not None:
         ann = tmp_path / 'ann.json'
         ann.write_text(ann_text)
-    config = repo_root / 'configs' / 'ssd192_iresnet18_synthetic.py'
+    config = repo_root / 'configs' / 'ssd' / 'ssd192_iresnet18_synthetic.py'
     proc = run_tool('anchor_coverage', config, ann, *args, check=False)
     assert proc.returncode == 2
     (line, ) = [ln for ln in proc.stderr.splitlines()
                 if ln.startswith('error: ')]
     assert words in line
     assert 'Traceback' not in proc.stderr
+

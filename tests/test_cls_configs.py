@@ -10,7 +10,8 @@ import torch
 from mmengine.config import Config
 
 from mmiresnet.utils import launch
-from mmiresnet.utils.config_index import cls_config_paths
+from mmiresnet.utils.config_index import (cls_config_paths,
+                                          family_config_paths)
 from mmiresnet.utils.model_stats import count_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,6 +21,11 @@ CLS_CONFIGS = [
     osp.splitext(osp.basename(p))[0]
     for p in cls_config_paths(str(CONFIG_DIR))
 ]
+# configs/<family>/<name>.py by name
+CONFIG_PATHS = {
+    osp.splitext(osp.basename(p))[0]: p
+    for p in family_config_paths(str(CONFIG_DIR))
+}
 # Exact parameter counts of the official code's models (1000 classes).
 IMAGENET_PARAMS = {
     'iresnet50_8xb32_in1k': 25_557_032,
@@ -69,7 +75,7 @@ def one_thread():
 
 
 def load_cfg(name):
-    return Config.fromfile(str(CONFIG_DIR / f'{name}.py'))
+    return Config.fromfile(CONFIG_PATHS[name])
 
 
 def test_expected_configs_are_found():
@@ -169,7 +175,7 @@ def test_recipes():
     assert cifar.optim_wrapper.optimizer.weight_decay == 1e-4
     assert cifar.param_scheduler.milestones == [81, 122]
     assert cifar.train_cfg.max_epochs == 164
-    assert cifar.train_dataloader.dataset.type == 'CIFAR100'
+    assert cifar.train_dataloader.dataset.type == 'CheckedCIFAR100'
 
     rgs_c = load_cfg('rgsnet26-b-0.25x_2xb64_cifar100')
     assert rgs_c.train_dataloader.batch_size * 2 == 128
@@ -320,6 +326,9 @@ def runner_cfg(monkeypatch, task, argv):
         raise Captured
 
     monkeypatch.setattr(Runner, 'from_cfg', from_cfg)
+    # the checks of the data and files (run before the script) are tested
+    # in test_bad_inputs.py; here only the merged config matters
+    monkeypatch.setattr(launch, 'check_run', lambda *args: None)
     with pytest.raises(Captured):
         launch.run(task, argv)
     assert Path(seen['script']).parts[-4:] == ('mmpretrain', '.mim',
@@ -328,7 +337,7 @@ def runner_cfg(monkeypatch, task, argv):
 
 
 def test_train_merges_cli_like_mmpretrain(monkeypatch, tmp_path):
-    config = str(CONFIG_DIR / 'iresnet29_digits.py')
+    config = str(CONFIG_DIR / 'iresnet_cifar' / 'iresnet29_digits.py')
     cfg = runner_cfg(monkeypatch, 'train', [
         config, '--work-dir', str(tmp_path), '--amp', '--resume',
         '--auto-scale-lr', '--cfg-options', 'train_cfg.max_epochs=3',
@@ -352,7 +361,7 @@ def test_train_merges_cli_like_mmpretrain(monkeypatch, tmp_path):
 
 
 def test_test_merges_cli_like_mmpretrain(monkeypatch, tmp_path, capsys):
-    config = str(CONFIG_DIR / 'iresnet29_digits.py')
+    config = str(CONFIG_DIR / 'iresnet_cifar' / 'iresnet29_digits.py')
     cfg = runner_cfg(monkeypatch, 'test', [
         config, 'ckpt.pth', '--work-dir', str(tmp_path), '--tta',
         '--cfg-options', 'test_dataloader.batch_size=7'

@@ -26,7 +26,7 @@ from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / 'tools'
-DIGITS_CONFIG = str(REPO / 'configs' / 'iresnet29_digits.py')
+DIGITS_CONFIG = str(REPO / 'configs' / 'iresnet_cifar' / 'iresnet29_digits.py')
 # Short digits schedule: 1 warm-up epoch + cosine; ~10 s an epoch on one
 # busy CPU core. The full config (15 epochs) reaches ~98%.
 EPOCHS = 6
@@ -201,7 +201,8 @@ DIST_VAL_IMAGES = 64
 
 @pytest.fixture(scope='module')
 def dist_run(digits_root, tmp_path_factory):
-    """``tools/dist_train.sh configs/iresnet29_digits.py 2`` on a subset."""
+    """``tools/dist_train.sh configs/iresnet_cifar/iresnet29_digits.py 2``
+    on a subset."""
     if torch.cuda.is_available():
         pytest.skip('checks the CPU (gloo) path')
     work_dir = tmp_path_factory.mktemp('digits_dist')
@@ -268,10 +269,10 @@ def randomize(model, seed=0):
 
 OFFICIAL = {
     'iresnet50': (lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3)),
-                  'iresnet50_8xb32_in1k'),
+                  'iresnet/iresnet50_8xb32_in1k'),
     'iresgroup50': (lambda: OfficialNet(
         OfficialBottleneck, (3, 4, 6, 3), group='scaled'),
-                    'iresgroup50_8xb32_in1k'),
+                    'iresgroup/iresgroup50_8xb32_in1k'),
 }
 
 

@@ -23,6 +23,8 @@ from mmiresnet.utils.deploy import (TensorForward, export_onnx,
                                     export_program, onnxruntime_outputs)
 
 REPO = Path(__file__).resolve().parents[1]
+IRESNET50_CONFIG = REPO / 'configs' / 'iresnet' / 'iresnet50_8xb32_in1k.py'
+DIGITS_CONFIG = REPO / 'configs' / 'iresnet_cifar' / 'iresnet29_digits.py'
 fuse_conv_bn = pytest.importorskip('mmcv.cnn').fuse_conv_bn
 MMLogger.get_instance('mmengine', log_level='WARNING')
 
@@ -164,7 +166,7 @@ def test_fuse_ssd300_trunk():
 
 
 def test_fuse_classifier():
-    cfg = Config.fromfile(REPO / 'configs/iresnet50_8xb32_in1k.py').model
+    cfg = Config.fromfile(IRESNET50_CONFIG).model
     model = build_classifier(cfg)
     randomize_norms(model).eval()
     x = torch.randn(1, 3, 64, 64)
@@ -202,7 +204,7 @@ EXPORT_BACKBONES = ['iresnet18', 'iresgroup50', 'rgsnet26-d']
 
 
 def small_classifier():
-    cfg = Config.fromfile(REPO / 'configs/iresnet50_8xb32_in1k.py').model
+    cfg = Config.fromfile(IRESNET50_CONFIG).model
     cfg.backbone.stage_blocks = (2, 3, 2, 2)
     cfg.backbone.base_channels = 16
     cfg.head.in_channels = 16 * 8 * 4
@@ -281,7 +283,7 @@ def test_export_tool_verifies(suffix, tmp_path):
     if suffix == '.onnx':
         pytest.importorskip('onnxruntime')
     out = tmp_path / f'digits{suffix}'
-    proc = run_export(REPO / 'configs/iresnet29_digits.py', '--out', out,
+    proc = run_export(DIGITS_CONFIG, '--out', out,
                       '--fuse-conv-bn', '--verify')
     assert proc.returncode == 0, proc.stderr
     assert 'verify: max relative difference' in proc.stdout
@@ -291,12 +293,12 @@ def test_export_tool_verifies(suffix, tmp_path):
 
 
 def test_export_tool_loads_checkpoint_and_refuses_bad_ones(tmp_path):
-    cfg = Config.fromfile(REPO / 'configs/iresnet29_digits.py').model
+    cfg = Config.fromfile(DIGITS_CONFIG).model
     model = randomize_norms(build_classifier(cfg)).eval()
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict=model.state_dict()), good)
     out = tmp_path / 'm.pt2'
-    proc = run_export(REPO / 'configs/iresnet29_digits.py', '--out', out,
+    proc = run_export(DIGITS_CONFIG, '--out', out,
                       '--checkpoint', good)
     assert proc.returncode == 0, proc.stderr
     x = torch.randn(3, 3, 16, 16)
@@ -309,7 +311,7 @@ def test_export_tool_loads_checkpoint_and_refuses_bad_ones(tmp_path):
     truncated.write_bytes(good.read_bytes()[:100])
     for ckpt, message in [(wrong, 'does not fit the config'),
                           (truncated, 'not a PyTorch checkpoint')]:
-        proc = run_export(REPO / 'configs/iresnet29_digits.py', '--out',
+        proc = run_export(DIGITS_CONFIG, '--out',
                           tmp_path / 'n.pt2', '--checkpoint', ckpt)
         assert proc.returncode == 2
         assert proc.stderr.strip().splitlines()[-1].startswith('error: ')
@@ -327,7 +329,7 @@ def test_export_tool_loads_checkpoint_and_refuses_bad_ones(tmp_path):
 def test_export_tool_bad_arguments(args, message, tmp_path):
     (tmp_path / 'old.onnx').write_text('keep')
     args = [a.format(tmp=tmp_path) for a in args]
-    proc = run_export(REPO / 'configs/iresnet29_digits.py', *args)
+    proc = run_export(DIGITS_CONFIG, *args)
     assert proc.returncode == 2 and message in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ['old.onnx']
@@ -335,7 +337,7 @@ def test_export_tool_bad_arguments(args, message, tmp_path):
 
 
 def test_export_tool_two_stage_needs_part_backbone(tmp_path):
-    cfg = REPO / 'configs/faster-rcnn_iresnet50_fpn_1x_coco.py'
+    cfg = REPO / 'configs/faster_rcnn/faster-rcnn_iresnet50_fpn_1x_coco.py'
     proc = run_export(cfg, '--out', tmp_path / 'm.onnx')
     assert proc.returncode == 2 and '--part backbone' in proc.stderr
     assert not any(tmp_path.iterdir())

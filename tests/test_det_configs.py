@@ -39,16 +39,22 @@ from mmdet.structures import DetDataSample  # noqa: E402
 
 from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES  # noqa: E402
 from mmiresnet.model_zoo import paper_figures  # noqa: E402
+from mmiresnet.utils.config_index import family_config_paths  # noqa: E402
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 DET_PREFIXES = ('ssd', 'faster-rcnn')
-DET_CONFIGS = sorted(p.name for p in CONFIG_DIR.glob('*.py')
-                     if p.name.startswith(DET_PREFIXES))
+# configs/<family>/<name>.py by file name
+CONFIG_PATHS = {
+    Path(p).name: Path(p)
+    for p in family_config_paths(str(CONFIG_DIR))
+}
+DET_CONFIGS = sorted(name for name in CONFIG_PATHS
+                     if name.startswith(DET_PREFIXES))
 SSD_CONFIGS = [c for c in DET_CONFIGS if c.startswith('ssd')]
 FRCNN_CONFIGS = [c for c in DET_CONFIGS if c.startswith('faster-rcnn')]
 
 # iResNet paper, Table 7 (SSD300 on COCO), parameters in millions: the
-# model index's figures (configs/metafiles/ssd.yml).
+# model index's figures (configs/ssd/metafile.yml).
 TABLE7_PARAMS = {
     stem[len('ssd300_'):-len('_coco')]: figure['params_m']
     for stem, figure in paper_figures().items()
@@ -60,7 +66,7 @@ SSD300_PRIORS = [4, 6, 6, 6, 4, 4]
 
 @functools.lru_cache(maxsize=None)
 def _load(name):
-    return Config.fromfile(str(CONFIG_DIR / name))
+    return Config.fromfile(str(CONFIG_PATHS[name]))
 
 
 def load(name):
@@ -112,7 +118,7 @@ def test_config_inventory():
 
 def test_no_other_detection_configs():
     """Configs not named ssd*/faster-rcnn* are not MMDetection configs."""
-    for path in CONFIG_DIR.glob('*.py'):
+    for path in CONFIG_PATHS.values():
         if path.name.startswith(DET_PREFIXES):
             continue
         text = path.read_text()
@@ -309,7 +315,7 @@ def test_ssd300_coco_paper_recipe(arch):
     assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=256)
     assert cfg.train_cfg.max_epochs == 130
     dataset = cfg.train_dataloader.dataset
-    assert dataset.type == 'CocoDataset'  # no RepeatDataset
+    assert dataset.type == 'CheckedCocoDataset'  # no RepeatDataset
     assert dataset.ann_file == 'annotations/instances_train2017.json'
     steps = [t['type'] for t in dataset.pipeline]
     for step in ('Expand', 'MinIoURandomCrop', 'RandomFlip',
@@ -393,7 +399,7 @@ def test_faster_rcnn_recipe(name):
             cfg.default_hooks.checkpoint.save_best) == expected
     if schedule == '10e_voc07':
         dataset = cfg.train_dataloader.dataset
-        assert dataset.type == 'VOCDataset'
+        assert dataset.type == 'CheckedVOCDataset'
         assert dataset.ann_file == 'VOC2007/ImageSets/Main/trainval.txt'
         assert cfg.val_evaluator.eval_mode == '11points'
 
@@ -410,3 +416,13 @@ def test_quickstart_config():
     assert cfg.val_evaluator.type == 'CocoMetric'
     assert cfg.val_evaluator.ann_file == cfg.val_dataloader.dataset.data_root \
         + cfg.val_dataloader.dataset.ann_file
+
+
+def test_users_path_resolves_to_the_ssd_config():
+    """``configs/ssd300_iresnet50_coco.py``, the path of the users' command
+    (``mim train mmdet configs/ssd300_iresnet50_coco.py``), is kept as a
+    one-line child of ``configs/ssd/ssd300_iresnet50_coco.py`` and resolves
+    to the same config."""
+    alias = Config.fromfile(str(CONFIG_DIR / 'ssd300_iresnet50_coco.py'))
+    assert alias.to_dict() == _load('ssd300_iresnet50_coco.py').to_dict()
+    assert alias.filename != _load('ssd300_iresnet50_coco.py').filename

@@ -40,6 +40,7 @@ from mmiresnet.datasets.synthetic import (SYNTHETIC_CLASSES,  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs'
+SSD_SYNTHETIC = CONFIGS / 'ssd' / 'ssd192_iresnet18_synthetic.py'
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 CLASSES_OPT = '(' + ','.join(SYNTHETIC_CLASSES) + ')'
@@ -85,7 +86,7 @@ def quiet(cfg, work_dir, name):
 
 
 def ssd_cfg(data, work_dir, max_epochs):
-    cfg = Config.fromfile(str(CONFIGS / 'ssd192_iresnet18_synthetic.py'))
+    cfg = Config.fromfile(str(SSD_SYNTHETIC))
     root = str(data / 'coco') + '/'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = root
@@ -102,7 +103,8 @@ def ssd_cfg(data, work_dir, max_epochs):
 def frcnn_cfg(data, work_dir, max_epochs):
     """Faster R-CNN + FPN, iResNet-18 backbone, VOC layout, 128 px."""
     cfg = Config.fromfile(
-        str(CONFIGS / 'faster-rcnn_iresnet50_fpn_1x_voc0712.py'))
+        str(CONFIGS / 'faster_rcnn' /
+            'faster-rcnn_iresnet50_fpn_1x_voc0712.py'))
     cfg.model.backbone.depth = 18
     cfg.model.backbone.init_cfg = None
     cfg.model.neck.in_channels = [64, 128, 256, 512]
@@ -261,7 +263,7 @@ def dist_run(data, tmp_path_factory):
     opts = synthetic_coco_options(data)
     # the quickstart model (cheap); its anchors and 5 classes are already set
     proc = run(['bash', 'tools/dist_train.sh',
-                'configs/ssd192_iresnet18_synthetic.py', '2', '--work-dir',
+                'configs/ssd/ssd192_iresnet18_synthetic.py', '2', '--work-dir',
                 str(work_dir), '--cfg-options', *opts[1:]], env=env)
     return work_dir, opts, proc
 
@@ -286,7 +288,7 @@ def test_dist_test_two_cpu_processes(dist_run, tmp_path):
     work_dir = tmp_path / 'test'
     env = dict(os.environ, PYTHON=PYTHON, PORT='29534')
     run(['bash', 'tools/dist_test.sh',
-         'configs/ssd192_iresnet18_synthetic.py',
+         'configs/ssd/ssd192_iresnet18_synthetic.py',
          str(train_dir / 'epoch_1.pth'), '2', '--work-dir', str(work_dir),
          '--cfg-options', *opts[1:]], env=env)
     log = next(work_dir.glob('*/*.log')).read_text()
@@ -316,13 +318,14 @@ def test_config_inherits_ours_by_absolute_path(tmp_path):
 
 def test_missing_dataset_names_the_path(tmp_path):
     missing = tmp_path / 'no_such_data'
-    cfg = Config.fromfile(str(CONFIGS / 'ssd192_iresnet18_synthetic.py'))
+    cfg = Config.fromfile(str(SSD_SYNTHETIC))
     cfg.train_dataloader.dataset.data_root = str(missing) + '/'
     with pytest.raises(FileNotFoundError,
                        match=str(missing / 'annotations')):
         DATASETS.build(cfg.train_dataloader.dataset)
 
-    cfg = Config.fromfile(str(CONFIGS / 'ssd300_iresnet50_voc0712.py'))
+    cfg = Config.fromfile(
+        str(CONFIGS / 'ssd' / 'ssd300_iresnet50_voc0712.py'))
     datasets = cfg.train_dataloader.dataset.dataset.datasets
     datasets[0].data_root = str(missing) + '/'
     with pytest.raises(FileNotFoundError, match=str(missing)):
@@ -330,8 +333,9 @@ def test_missing_dataset_names_the_path(tmp_path):
 
 
 @pytest.mark.parametrize('name, path', [
-    ('faster-rcnn_rgsnet50-b_fpn_1x_coco.py', 'pretrained/rgsnet50-b_in1k.pth'),
-    ('faster-rcnn_rgsnet50-res_fpn_5e_coco.py',
+    ('faster_rcnn/faster-rcnn_rgsnet50-b_fpn_1x_coco.py',
+     'pretrained/rgsnet50-b_in1k.pth'),
+    ('faster_rcnn/faster-rcnn_rgsnet50-res_fpn_5e_coco.py',
      'pretrained/rgsnet50-res_in1k.pth'),
 ])
 def test_missing_pretrained_names_the_path(name, path, tmp_path,
@@ -345,3 +349,39 @@ def test_missing_pretrained_names_the_path(name, path, tmp_path,
     assert path in str(err.value)
     assert 'convert_official_checkpoint.py' in str(err.value)
     assert not osp.exists(path)
+
+
+def test_det_inferencer_runs_our_config_with_a_checkpoint(tmp_path):
+    """docs/detection.md, "Run a trained detector on your own image":
+    mmdet's ``DetInferencer`` with our config path and a checkpoint (it
+    cannot resolve names of a third-party package's models). The
+    checkpoint is the quickstart detector's random init, saved as training
+    saves it (``state_dict`` + ``meta.dataset_meta``); the image is made
+    here."""
+    import numpy as np
+    from mmdet.apis import DetInferencer
+    cfg = Config.fromfile(str(SSD_SYNTHETIC))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    checkpoint = tmp_path / 'epoch_4.pth'
+    torch.save(
+        dict(state_dict=model.state_dict(),
+             meta=dict(dataset_meta=dict(classes=SYNTHETIC_CLASSES))),
+        checkpoint)
+    image = np.random.default_rng(0).integers(0, 256, (120, 160, 3),
+                                              dtype=np.uint8)
+    inferencer = DetInferencer(model=str(SSD_SYNTHETIC),
+                               weights=str(checkpoint), device='cpu',
+                               show_progress=False)
+    assert inferencer.model.dataset_meta['classes'] == SYNTHETIC_CLASSES
+    for key, value in model.state_dict().items():  # the checkpoint's weights
+        assert torch.equal(inferencer.model.state_dict()[key], value), key
+    result = inferencer(image, no_save_vis=True)
+    (pred, ) = result['predictions']
+    assert len(pred['bboxes']) == len(pred['scores']) == \
+        len(pred['labels']) >= 1
+    assert all(0 <= label < len(SYNTHETIC_CLASSES)
+               for label in pred['labels'])
+    for x1, y1, x2, y2 in pred['bboxes']:  # boxes in the image's pixels
+        assert -1 <= x1 <= x2 <= 161 and -1 <= y1 <= y2 <= 121

@@ -1,6 +1,6 @@
-"""The model index (configs/model-index.yml) and MMPretrain's ModelHub."""
+"""The model index (model-index.yml -> configs/<family>/metafile.yml) and
+MMPretrain's ModelHub."""
 import fnmatch
-import glob
 import os.path as osp
 
 import pytest
@@ -11,6 +11,7 @@ import mmiresnet  # noqa: F401
 from mmiresnet import model_zoo
 from mmiresnet.archs import ARCHS, archs_with_weights
 from mmiresnet.model_zoo import CLASSIFICATION, DETECTION
+from mmiresnet.utils.config_index import family_config_paths
 
 CLS_PATTERNS = ('*_in1k.py', '*_cifar10.py', '*_cifar100.py', '*_digits.py')
 DET_PATTERNS = ('ssd*.py', 'faster-rcnn_*.py')
@@ -18,29 +19,41 @@ INDEX = model_zoo.load_model_index()
 
 
 def configs(repo_root, patterns):
+    """The family folders' configs matching patterns (real paths)."""
     return {
-        p
-        for p in glob.glob(str(repo_root / 'configs' / '*.py')) if any(
-            fnmatch.fnmatch(osp.basename(p), pat) for pat in patterns)
+        osp.realpath(p)
+        for p in family_config_paths(str(repo_root / 'configs'))
+        if any(fnmatch.fnmatch(osp.basename(p), pat) for pat in patterns)
     }
 
 
-def task_of(model):
-    return {r['Task'] for r in model.get('Results') or ()} or \
-        model_zoo._tasks(model['Metafile'])
-
-
 def test_index_covers_every_config_once(repo_root):
-    assert model_zoo.config_root() == str(repo_root)
+    # a source checkout: the repository root, or mmiresnet/.mim when the
+    # editable install linked OpenMMLab's layout there
+    root = model_zoo.config_root()
+    assert root in (str(repo_root), str(repo_root / 'mmiresnet' / '.mim'))
+    assert osp.realpath(osp.join(root, 'configs')) == str(repo_root /
+                                                         'configs')
     cls = configs(repo_root, CLS_PATTERNS)
     det = configs(repo_root, DET_PATTERNS)
     assert len(cls) >= 50 and len(det) >= 35
     by_task = {CLASSIFICATION: set(), DETECTION: set()}
     for model in INDEX.values():
-        (task, ) = task_of(model)
-        by_task[task].add(model['Config'])
+        by_task[model['Task']].add(osp.realpath(model['Config']))
     assert by_task == {CLASSIFICATION: cls, DETECTION: det}
     assert len(INDEX) == len(cls) + len(det)  # one entry per config
+
+
+def test_task_comes_from_the_config_scope(tmp_path):
+    assert {m['Task'] for m in INDEX.values()} == {CLASSIFICATION, DETECTION}
+    for model in INDEX.values():
+        expected = DETECTION if osp.basename(model['Config']).startswith(
+            ('ssd', 'faster-rcnn')) else CLASSIFICATION
+        assert model['Task'] == expected, model['Name']
+    other = tmp_path / 'other.py'
+    other.write_text("default_scope = 'mmseg'\n")
+    with pytest.raises(ValueError, match="default_scope 'mmseg' is none"):
+        model_zoo.model_task(str(other))
 
 
 def test_names_cannot_collide_with_mmpretrain():
@@ -50,12 +63,13 @@ def test_names_cannot_collide_with_mmpretrain():
         assert name == (stem if 'iresnet' in stem else 'mmiresnet_' + stem)
         assert fnmatch.fnmatch(name, '*iresnet*')
     name = 'rgsnet26-b-0.25x_2xb64_cifar100'
-    assert model_zoo.model_name(f'configs/{name}.py') == 'mmiresnet_' + name
+    assert model_zoo.model_name(f'configs/rgsnet/{name}.py') == \
+        'mmiresnet_' + name
 
 
 def test_metafiles_parse_with_modelindex_without_errors(repo_root):
     from modelindex.load_model_index import load
-    index = load(str(repo_root / 'configs' / 'model-index.yml'))
+    index = load(str(repo_root / 'model-index.yml'))
     index.build_models_with_collections()
     assert index.check(silent=True) == []  # incl. the README paths
     assert sorted(m.name for m in index.models) == sorted(INDEX)
@@ -67,56 +81,91 @@ def test_metafiles_parse_with_modelindex_without_errors(repo_root):
         assert paper['Title'] and paper['URL'].startswith('https://')
     # one task per metafile
     for metafile in model_zoo.metafiles():
-        assert len(model_zoo._tasks(metafile)) == 1, metafile
+        assert len({m['Task'] for m in INDEX.values()
+                    if m['Metafile'] == metafile}) == 1, metafile
 
 
-def test_results_are_marked_as_paper_figures():
-    sources = set()
-    for name, model in INDEX.items():
-        if not model.get('Results'):
-            assert 'Results Source' not in model, name
-            continue
-        source = model['Results Source']
-        sources.add(source.split(',')[0])
-        assert source.startswith('paper: ') or 'not a paper figure' in \
-            source, name
-        (result, ) = model['Results']
-        assert result['Metrics'], name
-    assert sources >= {'paper: Duta et al. 2020', 'paper: Zhang et al. 2019'}
-    figures = model_zoo.paper_figures()
-    # paper_figures() returns what the metafiles say (read here with yaml)
+def raw_models():
+    """The metafiles' models as yaml gives them, by config stem."""
     raw = {}
     for metafile in model_zoo.metafiles():
         with open(metafile) as f:
             for model in yaml.safe_load(f)['Models']:
                 raw[osp.basename(model['Config'])[:-3]] = model
-    for stem, model in raw.items():
+    return raw
+
+
+def test_results_belong_to_the_weights():
+    """``Results`` only for entries with ``Weights`` (mim search and
+    MMPretrain show them as the model's own result): the top-1 the authors
+    report for the official weights, which is the paper's figure."""
+    with_results = []
+    for stem, model in raw_models().items():
+        assert 'Results Source' not in model, stem
+        if not model.get('Results'):
+            continue
+        with_results.append(stem)
+        assert model.get('Weights', '').startswith('iresnet://'), stem
+        (result, ) = model['Results']
+        assert result['Task'] == CLASSIFICATION
+        metrics = result['Metrics']
+        assert metrics == {
+            'Top 1 Accuracy': model['Metadata']['Paper Top 1 Accuracy']}, stem
+    # the official ImageNet weights with a reported top-1; no detector
+    assert len(with_results) == 16
+    assert not [s for s in with_results if s.startswith(('ssd', 'faster'))]
+    assert not [n for n, m in INDEX.items()
+                if m['Task'] == DETECTION and m.get('Results')]
+
+
+def test_paper_figures_are_the_metafiles_paper_fields():
+    figures = model_zoo.paper_figures()
+    sources = set()
+    for stem, model in raw_models().items():
         meta = model['Metadata']
-        if not model.get('Results') and 'Paper Params (M)' not in meta:
+        metrics = {
+            key[len('Paper '):]: value
+            for key, value in meta.items()
+            if key.startswith('Paper ') and key[len('Paper '):] in
+            model_zoo.PAPER_METRICS
+        }
+        assert bool(metrics) == ('Paper Source' in meta), stem
+        if not metrics and 'Paper Params (M)' not in meta:
             assert stem not in figures, stem
             continue
-        metrics = {}
-        for result in model.get('Results') or ():
-            metrics.update(result['Metrics'])
         got = figures[stem]
-        assert got['metrics'] == metrics and metrics == (
-            model['Results'][0]['Metrics'] if metrics else {}), stem
-        assert got['source'] == model.get('Results Source'), stem
+        assert got['metrics'] == metrics, stem
+        assert got['source'] == meta.get('Paper Source'), stem
+        if metrics:
+            sources.add(got['source'].split(',')[0])
         assert (got['params_m'], got['gflops'], got['tables']) == (
             meta.get('Paper Params (M)'), meta.get('Paper GFLOPs'),
             meta.get('Paper Tables', [])), stem
         assert got['name'] == model['Name'], stem
-    assert figures['iresnet50_8xb32_in1k']['metrics'].keys() == {
-        'Top 1 Accuracy'
-    }
+    assert sources == {'Duta et al. 2020', 'Zhang et al. 2019'}
+    assert figures['iresnet50_8xb32_in1k']['metrics'] == {
+        'Top 1 Accuracy': 77.31}
     assert figures['ssd300_iresgroup101_coco']['metrics'].keys() == {
         'box AP', 'box AP50', 'box AP75'
     }
+    assert figures['ssd300_iresgroup101_coco']['source'] == \
+        'Duta et al. 2020, Table 7 (COCO val2017)'
     # every ImageNet / CIFAR config of the papers has its figure
     for model in INDEX.values():
         stem = osp.basename(model['Config'])[:-3]
         if stem.endswith(('_in1k', '_cifar10', '_cifar100')):
             assert stem in figures, stem
+
+
+@pytest.mark.parametrize('meta, error', [
+    ({'Paper mAP': 1.0, 'Paper Source': 'x'}, "unknown Metadata field "
+     "'Paper mAP'"),
+    ({'Paper box AP': 1.0}, 'Paper <metric> fields and Paper Source go'),
+    ({'Paper Source': 'x'}, 'Paper <metric> fields and Paper Source go'),
+])
+def test_paper_metrics_errors(meta, error):
+    with pytest.raises(ValueError, match=error):
+        model_zoo.paper_metrics(dict(Name='m', Metadata=meta))
 
 
 @pytest.fixture(scope='module')
@@ -138,9 +187,9 @@ def test_paper_tables_fields_and_rows(paper_rows):
         assert len(set(tables)) == len(tables), name
         for table in tables:
             paper, number, key = model_zoo.split_table(table)
-            source = model.get('Results Source', '')
-            if source.startswith('paper: '):  # the paper of the results
-                assert source.startswith(f'paper: {paper}, '), name
+            source = model['Metadata'].get('Paper Source')
+            if source:  # the paper of the results
+                assert source.startswith(f'{paper}, '), name
             listed[(table, model['Config'])] = meta
     rows = paper_rows
     assert {(r['table'], r['config']) for r in rows} == set(listed)
@@ -202,12 +251,14 @@ def test_paper_tables_errors(tmp_path):
     with pytest.raises(ValueError, match='Duta et al. 2020, Zhang'):
         model_zoo.split_table('Smith et al. 2021, Table 1')
     # figures without their tables (or tables without figures): an error
-    (tmp_path / 'configs' / 'metafiles').mkdir(parents=True)
-    (tmp_path / 'configs' / 'model-index.yml').write_text(
-        'Import:\n  - metafiles/a.yml\n')
-    (tmp_path / 'configs' / 'metafiles' / 'a.yml').write_text(
+    (tmp_path / 'configs' / 'a').mkdir(parents=True)
+    (tmp_path / 'model-index.yml').write_text(
+        'Import:\n  - configs/a/metafile.yml\n')
+    (tmp_path / 'configs' / 'a' / 'metafile.yml').write_text(
         'Models:\n  - Name: a\n    Metadata:\n      Paper GFLOPs: 4.1\n'
-        '    Config: configs/a.py\n')
+        '    Config: configs/a/a.py\n')
+    (tmp_path / 'configs' / 'a' / 'a.py').write_text(
+        "default_scope = 'mmpretrain'\n")
     with pytest.raises(ValueError, match='a .*Paper Tables and Paper '
                        'Params'):
         model_zoo.paper_table_rows(root=str(tmp_path))
@@ -238,7 +289,7 @@ def test_config_arch():
 
 @pytest.mark.parametrize(
     'name',
-    sorted(n for n, m in INDEX.items() if task_of(m) == {CLASSIFICATION}))
+    sorted(n for n, m in INDEX.items() if m['Task'] == CLASSIFICATION))
 def test_classification_entry_builds_with_exact_params_and_weights(name):
     """get_model(NAME) without weights, on the meta device."""
     import mmpretrain
@@ -254,7 +305,7 @@ def test_classification_entry_builds_with_exact_params_and_weights(name):
 
 
 @pytest.mark.parametrize(
-    'name', sorted(n for n, m in INDEX.items() if task_of(m) == {DETECTION}))
+    'name', sorted(n for n, m in INDEX.items() if m['Task'] == DETECTION))
 def test_detection_entry_builds_with_exact_params(name):
     """get_model(NAME) builds MMDetection's detector (the model configs carry
     ``_scope_='mmdet'``; MMPretrain builds in its own scope), on the meta
@@ -312,13 +363,14 @@ def test_list_models_and_mmpretrain_own_names(ours_first, monkeypatch):
         assert len(hub._models_dict) > 0
     ours = sorted(INDEX)  # classification and detection
     assert mmpretrain.list_models('*iresnet*') == ours
-    # MMPretrain's task filter reads Results: the digits and the quickstart
-    # have none
+    # MMPretrain's task filter reads Results, which only the entries with
+    # official weights have (no detector)
     for task in (CLASSIFICATION, DETECTION):
         assert mmpretrain.list_models('*iresnet*', task=task) == [
             n for n in ours
-            if task_of(INDEX[n]) == {task} and INDEX[n].get('Results')
+            if INDEX[n]['Task'] == task and INDEX[n].get('Results')
         ]
+    assert mmpretrain.list_models('*iresnet*', task=DETECTION) == []
     # MMPretrain's own ResNet-50 is MMPretrain's config, ours is ours
     theirs = hub.get('resnet50_8xb32_in1k')
     assert '/mmpretrain/.mim/configs/resnet/' in theirs.config.filename
@@ -337,3 +389,24 @@ def test_model_zoo_doc_holds_the_generated_tables(repo_root):
     doc = (repo_root / 'docs' / 'model_zoo.md').read_text()
     for task in (CLASSIFICATION, DETECTION):
         assert model_zoo.model_table(task) in doc, task
+
+
+@pytest.mark.parametrize('family', model_zoo.families())
+def test_family_readme_holds_its_table(family, repo_root):
+    """configs/<family>/README.md holds what ``model_zoo_tables.py
+    --family <family>`` prints: one row per entry of its metafile."""
+    readme = (repo_root / 'configs' / family / 'README.md').read_text()
+    table = model_zoo.model_table(family=family)
+    assert table in readme
+    names = [m['Name'] for m in INDEX.values()
+             if osp.basename(osp.dirname(m['Metafile'])) == family]
+    assert len(table.splitlines()) == len(names) + 2
+    assert f'model_zoo_tables.py --family {family}`' in readme
+    assert '## Train and test' in readme and '```bibtex' in readme
+
+
+def test_model_table_errors():
+    with pytest.raises(ValueError, match="no family 'nope'"):
+        model_zoo.model_table(family='nope')
+    with pytest.raises(ValueError, match='give a task'):
+        model_zoo.model_table()

@@ -16,7 +16,7 @@ from mmiresnet.datasets.digits import make_digits
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / 'tools'
-DIGITS_CONFIG = REPO / 'configs' / 'iresnet29_digits.py'
+DIGITS_CONFIG = REPO / 'configs' / 'iresnet_cifar' / 'iresnet29_digits.py'
 EPOCHS = 2
 
 # A hook that saves each rank's parameters after training, so the test can

@@ -143,7 +143,8 @@ def reference_logits(official_net, x):
 def build_classifier(repo_root):
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
-    cfg = Config.fromfile(str(repo_root / 'configs' / f'{CONFIG}.py'))
+    cfg = Config.fromfile(
+        str(repo_root / 'configs' / 'iresnet' / f'{CONFIG}.py'))
     return MODELS.build(cfg.model).eval()
 
 
@@ -431,9 +432,10 @@ def test_distributed_ranks_download_once(rank, official, server, monkeypatch):
 
 # --- Detection configs: the backbone's official weights through the scheme
 
-DET_CONFIGS = sorted(
-    p.name for p in (Path(__file__).resolve().parents[1] / 'configs').glob(
-        '*.py') if p.name.startswith(('ssd', 'faster-rcnn_')))
+CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
+DET_CONFIGS = sorted(  # configs/<family>/<name>.py as '<family>/<name>.py'
+    p.relative_to(CONFIG_DIR).as_posix() for p in CONFIG_DIR.glob('*/*.py')
+    if p.name.startswith(('ssd', 'faster-rcnn_')))
 # Official-code net of an arch type: OfficialNet's ``group`` argument.
 OFFICIAL_GROUP = {'IResNet': None, 'IResGroup': 'scaled',
                   'IResGroupFix': 'fixed'}

@@ -8,7 +8,7 @@ named architecture, then writes
 
 * ``--out-cls``: an MMPretrain ``ImageClassifier`` checkpoint
   (``backbone.*`` + ``head.fc.*``), for ``load_from`` or testing with the
-  matching ``configs/<arch>_8xb32_in1k.py``;
+  matching ``configs/<family>/<arch>_8xb32_in1k.py``;
 * ``--out-backbone``: a backbone-only checkpoint for detection configs
   (``init_cfg=dict(type='Pretrained', checkpoint=...)``); ``--num-stages 3``
   drops stage 4 for the SSD300 trunk.

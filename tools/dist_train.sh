@@ -5,7 +5,7 @@
 #   tools/dist_train.sh CONFIG GPUS [tools/train.py options ...]
 #
 # e.g. tools/dist_train.sh configs/ssd300_iresnet50_coco.py 8
-#      tools/dist_train.sh configs/iresnet50_8xb32_in1k.py 8 --amp
+#      tools/dist_train.sh configs/iresnet/iresnet50_8xb32_in1k.py 8 --amp
 # GPUS processes on this node, each running tools/train.py CONFIG
 # --launcher pytorch (detection or classification, by the config's
 # default_scope). Without CUDA the processes run on the CPU with gloo.

@@ -11,7 +11,7 @@ size. See docs/deployment.md.
 
 Examples::
 
-    python tools/export.py configs/iresnet50_8xb32_in1k.py \\
+    python tools/export.py configs/iresnet/iresnet50_8xb32_in1k.py \\
         --checkpoint iresnet://iresnet50 --fuse-conv-bn --out iresnet50.onnx \\
         --verify
     python tools/export.py configs/ssd300_iresnet50_coco.py \\

@@ -7,7 +7,7 @@ Steps (each printed with its time):
    ``data/synthetic_quickstart`` (:mod:`mmiresnet.datasets.synthetic`, as
    ``tools/data/make_synthetic_det.py``; nothing is done when it is already
    there);
-2. train ``configs/ssd192_iresnet18_synthetic.py`` (SSD, truncated
+2. train ``configs/ssd/ssd192_iresnet18_synthetic.py`` (SSD, truncated
    iResNet-18 trunk, from scratch) with ``mim train mmdet CONFIG --work-dir
    work_dirs/quickstart --resume``, i.e. MMDetection's own train script.
    ``--resume`` continues an interrupted run, and a finished run is not
@@ -43,7 +43,7 @@ import sys
 import time
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = 'configs/ssd192_iresnet18_synthetic.py'
+CONFIG = 'configs/ssd/ssd192_iresnet18_synthetic.py'
 DATA_ROOT = 'data/synthetic_quickstart'
 DATA_ARGS = ['--num-train', '2000', '--num-val', '200']
 METRIC_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s',

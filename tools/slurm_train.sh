@@ -5,7 +5,8 @@
 #   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
 #
 # e.g. GPUS=16 tools/slurm_train.sh dev ires50 \
-#          configs/iresnet50_8xb32_in1k.py work_dirs/iresnet50_8xb32_in1k
+#          configs/iresnet/iresnet50_8xb32_in1k.py \
+#          work_dirs/iresnet50_8xb32_in1k
 # One task per GPU; each runs tools/train.py CONFIG --work-dir=WORK_DIR
 # --launcher=slurm (detection or classification, by the config's
 # default_scope); mmengine reads rank and world size from Slurm.

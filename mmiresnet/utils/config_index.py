@@ -55,14 +55,33 @@ def _sort_key(path):
     return rank, name
 
 
-def cls_config_paths(config_dir):
-    """Configs in ``config_dir`` whose default_scope is mmpretrain, grouped
-    by dataset (ImageNet, CIFAR-10, CIFAR-100, digits, others).
+BASE_DIR = '_base_'
+
+
+def family_config_paths(config_dir):
+    """The leaf configs of ``config_dir``: ``<config_dir>/<family>/*.py``
+    (OpenMMLab's layout: one folder per family, beside ``_base_/``), sorted.
+
+    Files directly in ``config_dir`` (aliases kept at an old path) and the
+    shared pieces in ``_base_/`` are not leaves of a family.
 
     Args:
-        config_dir (str): folder holding the configs (not searched
-            recursively).
+        config_dir (str): folder holding the family folders.
     """
-    return sorted((path for path in glob.glob(osp.join(config_dir, '*.py'))
+    return sorted(
+        path for path in glob.glob(osp.join(config_dir, '*', '*.py'))
+        if osp.basename(osp.dirname(path)) != BASE_DIR)
+
+
+def cls_config_paths(config_dir):
+    """Configs of the family folders of ``config_dir`` whose default_scope
+    is mmpretrain, grouped by dataset (ImageNet, CIFAR-10, CIFAR-100,
+    digits, others).
+
+    Args:
+        config_dir (str): folder holding the family folders
+            (:func:`family_config_paths`).
+    """
+    return sorted((path for path in family_config_paths(config_dir)
                    if literal_scope(path) == 'mmpretrain'),
                   key=_sort_key)

@@ -10,7 +10,7 @@ config's ``anchor_generator`` at ``--size`` and reports the share below the
 threshold, for all boxes and by size::
 
     python tools/analysis/anchor_coverage.py \\
-        configs/ssd192_iresnet18_synthetic.py \\
+        configs/ssd/ssd192_iresnet18_synthetic.py \\
         data/synthetic_quickstart/coco/annotations/instances_val.json
 
 ``--anchors "{'type': 'AnchorGenerator', ...}"`` takes another anchor

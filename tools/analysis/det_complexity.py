@@ -23,7 +23,6 @@ are measured once. Run from the repository root::
 """
 import argparse
 import fnmatch
-import glob
 import os.path as osp
 import sys
 import time
@@ -37,7 +36,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--configs', nargs='+',
                         default=['ssd*.py', 'faster-rcnn_*.py'],
-                        help='file name patterns under configs/')
+                        help='file name patterns of the configs of the '
+                        'family folders, configs/<family>/')
     parser.add_argument('--frcnn-size', type=int, nargs=2,
                         default=(1344, 800), metavar=('W', 'H'))
     parser.add_argument('--out', help='also write the table to this file')
@@ -80,8 +80,9 @@ def complexity(cfg, size):
 
 
 def paper_columns(name, figures):
-    """Paper params, GFLOPs and result of a config, from the model index
-    (``mmiresnet.model_zoo.paper_figures()``, configs/metafiles/*.yml)."""
+    """Paper params, GFLOPs and result of a config (file name), from the
+    model index (``mmiresnet.model_zoo.paper_figures()``,
+    configs/<family>/metafile.yml)."""
     stem = name[:-3]
     fig = figures.get(stem)
     if stem.startswith('ssd300_'):
@@ -109,18 +110,21 @@ def main(argv=None):
 
     import mmiresnet  # noqa: F401
     from mmiresnet.model_zoo import paper_figures
+    from mmiresnet.utils.config_index import family_config_paths
     figures = paper_figures()
     init_default_scope('mmdet')
     MMLogger.get_instance('mmengine', log_level='ERROR')
-    names = sorted({
-        osp.basename(p)
-        for p in glob.glob(osp.join(REPO_ROOT, 'configs', '*.py'))
-        if any(fnmatch.fnmatch(osp.basename(p), pat) for pat in args.configs)
-    })
+    config_dir = osp.join(REPO_ROOT, 'configs')
+    paths = sorted(
+        (p for p in family_config_paths(config_dir)
+         if any(fnmatch.fnmatch(osp.basename(p), pat)
+                for pat in args.configs)),
+        key=osp.basename)
     cache = {}
     rows = []
-    for name in names:
-        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
+    for path in paths:
+        name = osp.basename(path)
+        cfg = Config.fromfile(path)
         size = input_size(name, cfg, args.frcnn_size)
         key = (Config(dict(model=cfg.model)).pretty_text, size)
         start = time.perf_counter()
@@ -129,7 +133,8 @@ def main(argv=None):
         params, flops = cache[key]
         seconds = time.perf_counter() - start
         paper_p, paper_g, paper_ap = paper_columns(name, figures)
-        rows.append((name, f'{size[0]}x{size[1]}', f'{params / 1e6:.2f}',
+        rel = osp.relpath(path, config_dir).replace(osp.sep, '/')
+        rows.append((rel, f'{size[0]}x{size[1]}', f'{params / 1e6:.2f}',
                      f'{flops / 1e9:.2f}', paper_p, paper_g, paper_ap))
         print(f'{name}: {params / 1e6:.2f}M params, {flops / 1e9:.2f} '
               f'GFLOPs ({seconds:.0f} s)', file=sys.stderr, flush=True)

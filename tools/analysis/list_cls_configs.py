@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """List the MMPretrain classification configs with their parameter counts.
 
-Every ``configs/*.py`` whose ``default_scope`` is ``mmpretrain`` is loaded,
+Every config of the family folders, ``configs/<family>/*.py``, whose
+``default_scope`` is ``mmpretrain`` is loaded,
 its model is built on the ``meta`` device (no memory, no weights) through
 mmpretrain's ``MODELS`` and its parameters are counted. Prints a Markdown
-table (config, backbone, classes, params, the paper's top-1 error where it
-reports one) as used in docs/classification.md.
+table (config as ``<family>/<name>``, backbone, classes, params, the
+paper's top-1 error where it reports one): the table of
+docs/classification.md (a test checks that the page holds this output).
 
 Usage::
 
@@ -32,7 +34,7 @@ def paper_top1_errors():
     """Top-1 error (%) the papers report for a config, by config name.
 
     100 minus the ``Top 1 Accuracy`` of the model index (the papers'
-    figures, configs/metafiles/*.yml).
+    figures, configs/<family>/metafile.yml).
     """
     return {
         stem: round(100 - fig['metrics']['Top 1 Accuracy'], 2)
@@ -51,6 +53,7 @@ def build_meta_model(cfg):
 def describe(path, errors):
     cfg = Config.fromfile(path)
     name = osp.splitext(osp.basename(path))[0]
+    family = osp.basename(osp.dirname(path))
     model = build_meta_model(cfg)
     backbone = cfg.model.backbone
     arch = backbone.type + ''.join(
@@ -59,6 +62,7 @@ def describe(path, errors):
         if k in backbone)
     return dict(
         name=name,
+        config=f'{family}/{name}',
         arch=arch,
         num_classes=cfg.model.head.num_classes,
         head_in=cfg.model.head.in_channels,
@@ -81,7 +85,7 @@ def main(argv=None):
     print('|---|---|---|---|---|')
     for r in rows:
         paper = '-' if r['paper'] is None else f"{r['paper']:.2f}"
-        print(f"| `{r['name']}` | {r['arch']} | {r['num_classes']} | "
+        print(f"| `{r['config']}` | {r['arch']} | {r['num_classes']} | "
               f"{r['params']:,} | {paper} |")
     bad = [r['name'] for r in rows if r['head_in'] != r['backbone_out']]
     if bad:

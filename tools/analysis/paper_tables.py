@@ -15,11 +15,11 @@ Examples::
     python tools/analysis/paper_tables.py --no-flops       # params only
 
 The rows and the papers' figures come from the model index
-(``configs/metafiles/*.yml``: a model's ``Paper Tables``, ``Paper Params
+(``configs/<family>/metafile.yml``: a model's ``Paper Tables``, ``Paper Params
 (M)`` and ``Paper GFLOPs``, read by ``mmiresnet.model_zoo``), the arch of a
 row from its config's backbone. Classification models are counted with a
 1000-class (CIFAR: 10/100-class) fc at 224x224 (CIFAR 32x32); SSD300
-models are built from their ``configs/ssd300_*_coco.py`` and counted at
+models are built from their ``configs/ssd/ssd300_*_coco.py`` and counted at
 300x300.
 """
 import argparse

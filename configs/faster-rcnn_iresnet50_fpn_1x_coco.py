@@ -1,6 +1,0 @@
-# Faster R-CNN + FPN, COCO, MMDetection's 1x schedule:
-# iResNet-50 (Duta et al. 2020).
-_base_ = [
-    './_base_/models/faster-rcnn_iresnet50_fpn.py',
-    './_base_/faster-rcnn_fpn_1x_coco.py'
-]
