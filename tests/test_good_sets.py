@@ -14,15 +14,19 @@ DET_INIT = ['model.backbone.init_cfg=None']  # no weights to fetch
 
 
 def coco(cwd):
-    make_coco(cwd / 'data' / 'coco', names=COCO_NAMES, year='2017',
-              size=64, real=True)
+    # all 80 categories, as in COCO's files (CocoMetric maps every label)
+    from mmdet.datasets import CocoDataset
+    names = CocoDataset.METAINFO['classes']
+    assert names[:len(COCO_NAMES)] == COCO_NAMES
+    make_coco(cwd / 'data' / 'coco', names=names, year='2017', size=64,
+              real=True)
     return 'ssd300_iresnet50_coco', 'coco', 2, DET_INIT
 
 
 def voc(cwd):
     for year in ('2007', '2012'):
-        make_voc(cwd / 'data' / 'VOCdevkit', year=year, size=64)
-    return 'ssd300_iresnet50_voc0712', 'voc', 4, DET_INIT + [
+        make_voc(cwd / 'data' / 'VOCdevkit', year=year, size=64, images=1)
+    return 'ssd300_iresnet50_voc0712', 'voc', 2, DET_INIT + [
         'train_dataloader.dataset.times=1']
 
 

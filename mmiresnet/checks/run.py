@@ -242,8 +242,9 @@ def check_run(task, cfg, argv):
     if task == 'test' and args.out:
         check_out(args.out, scope, args.out_item)
     for name in LOADERS[task]:
-        if name == 'val_dataloader' and not cfg.get('val_cfg'):
-            continue
+        if name == 'val_dataloader' and (cfg.get('val_cfg') is None or
+                                         cfg.get('val_evaluator') is None):
+            continue  # mmengine's Runner builds no val loop then
         loader = cfg.get(name)
         if isinstance(loader, dict):
             for ds in _leaf_datasets(loader.get('dataset')):
