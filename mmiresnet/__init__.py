@@ -13,9 +13,9 @@
   :mod:`mmiresnet.model_zoo`) together with its own, at the first
   ``get_model`` / ``list_models``.
 """
+from . import checks  # noqa: F401  (checked datasets, CheckpointFitHook)
 from . import compat  # noqa: F401  (must run before any checkpoint load)
 from . import models  # noqa: F401
-from . import checks  # noqa: F401  (checked datasets, CheckpointFitHook)
 from . import model_zoo, weights
 from .version import __version__
 

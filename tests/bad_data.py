@@ -40,23 +40,35 @@ def write_image(path, size, color=(90, 120, 30)):
     im.save(path)
 
 
-def make_coco(root, names=('circle', 'square'), images=2, missing=0,
-              annotations=True, year='', size=8, real=False):
+def make_coco(root,
+              names=('circle', 'square'),
+              images=2,
+              missing=0,
+              annotations=True,
+              year='',
+              size=8,
+              real=False):
     """A tiny COCO set under ``root``: ``annotations/instances_<split>
     <year>.json`` and ``<split><year>/`` for train and val; images are
     empty files unless ``real``; returns the train JSON path."""
     (root / 'annotations').mkdir(parents=True, exist_ok=True)
-    data = dict(images=[], annotations=[], categories=[
-        dict(id=i + 1, name=n) for i, n in enumerate(names)])
+    data = dict(
+        images=[],
+        annotations=[],
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(names)])
     q = size // 4
     for i in range(images):
-        data['images'].append(dict(id=i, file_name=f'{i:03d}.jpg',
-                                   width=size, height=size))
+        data['images'].append(
+            dict(id=i, file_name=f'{i:03d}.jpg', width=size, height=size))
         if annotations:
-            data['annotations'].append(dict(
-                id=i, image_id=i, category_id=1,
-                bbox=[q, q, size - 2 * q, size - 2 * q],
-                area=(size - 2 * q)**2, iscrowd=0))
+            data['annotations'].append(
+                dict(
+                    id=i,
+                    image_id=i,
+                    category_id=1,
+                    bbox=[q, q, size - 2 * q, size - 2 * q],
+                    area=(size - 2 * q)**2,
+                    iscrowd=0))
     for split in ('train', 'val'):
         folder = root / f'{split}{year}'
         folder.mkdir(exist_ok=True)
@@ -80,8 +92,12 @@ def voc_xml(stem, size, names):
             f'{objects}</annotation>\n')
 
 
-def make_voc(devkit, year='2007', splits=('trainval', 'test'), images=2,
-             names=('dog', 'cat'), size=32):
+def make_voc(devkit,
+             year='2007',
+             splits=('trainval', 'test'),
+             images=2,
+             names=('dog', 'cat'),
+             size=32):
     """A tiny VOC year folder: ``images`` JPEGs of ``size`` px per split,
     each with one object per name; returns the year folder."""
     root = devkit / f'VOC{year}'
@@ -93,8 +109,8 @@ def make_voc(devkit, year='2007', splits=('trainval', 'test'), images=2,
             write_image(root / 'JPEGImages' / f'{stem}.jpg', size)
             (root / 'Annotations' / f'{stem}.xml').write_text(
                 voc_xml(stem, size, names))
-        (root / 'ImageSets' / 'Main' / f'{split}.txt').write_text(
-            ''.join(f'{stem}\n' for stem in ids))
+        (root / 'ImageSets' / 'Main' / f'{split}.txt').write_text(''.join(
+            f'{stem}\n' for stem in ids))
     return root
 
 
@@ -116,9 +132,10 @@ def make_cifar(root, kind='cifar10', per_file=2):
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     for name in train + test:
-        entry = {'data': rng.integers(0, 256, (per_file, 3072),
-                                      dtype=np.uint8),
-                 key: [int(i % classes) for i in range(per_file)]}
+        entry = {
+            'data': rng.integers(0, 256, (per_file, 3072), dtype=np.uint8),
+            key: [int(i % classes) for i in range(per_file)]
+        }
         with open(folder / name, 'wb') as f:
             pickle.dump(entry, f)
     with open(folder / meta, 'wb') as f:
@@ -263,20 +280,22 @@ def row_cifar_files_missing(cwd):
             'download=True)')
 
 
-CIFAR_NO_DOWNLOAD = [f'{loader}.dataset.download=False' for loader in (
-    'train_dataloader', 'val_dataloader', 'test_dataloader')]
+CIFAR_NO_DOWNLOAD = [
+    f'{loader}.dataset.download=False'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+]
 
 #: row id -> (config name, library, builder, extra --cfg-options)
 ROWS = {
     'data_root': ('ssd300_iresnet50_coco', 'mmdet', row_data_root, []),
-    'coco_json_missing': ('ssd300_iresnet50_coco', 'mmdet',
-                          row_coco_json_missing, []),
-    'coco_json_malformed': ('ssd300_iresnet50_coco', 'mmdet',
-                            row_coco_json_malformed, []),
-    'coco_images_missing': ('ssd300_iresnet50_coco', 'mmdet',
-                            row_coco_images_missing, []),
-    'coco_classes_none': ('ssd300_iresnet50_coco', 'mmdet',
-                          row_coco_classes_none, []),
+    'coco_json_missing':
+    ('ssd300_iresnet50_coco', 'mmdet', row_coco_json_missing, []),
+    'coco_json_malformed':
+    ('ssd300_iresnet50_coco', 'mmdet', row_coco_json_malformed, []),
+    'coco_images_missing':
+    ('ssd300_iresnet50_coco', 'mmdet', row_coco_images_missing, []),
+    'coco_classes_none':
+    ('ssd300_iresnet50_coco', 'mmdet', row_coco_classes_none, []),
     'coco_empty_after_filtering': ('ssd300_iresnet50_coco', 'mmdet',
                                    row_coco_empty_after_filtering, []),
     'voc_year_missing': ('ssd300_iresnet50_voc0712', 'mmdet',
@@ -292,8 +311,7 @@ ROWS = {
     'voc_classes_none': ('faster-rcnn_resnet50_fpn_10e_voc07', 'mmdet',
                          row_voc_classes_none, []),
     'voc_empty_after_filtering': ('faster-rcnn_resnet50_fpn_10e_voc07',
-                                  'mmdet', row_voc_empty_after_filtering,
-                                  []),
+                                  'mmdet', row_voc_empty_after_filtering, []),
     'image_folder_empty': ('iresnet29_digits', 'mmpretrain',
                            row_image_folder_empty, []),
     'cifar_files_missing': ('iresnet164_1xb64_cifar10', 'mmpretrain',

@@ -34,10 +34,15 @@ def run_tool(name, *args):
     (mmengine's pkg_resources deprecation) are silenced so that stderr is
     what the tool itself prints."""
     return subprocess.run(
-        [sys.executable, str(TOOLS / name), *map(str, args)], cwd=REPO,
-        env=dict(os.environ, OMP_NUM_THREADS='1',
-                 PYTHONWARNINGS='ignore::UserWarning'),
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, str(TOOLS / name), *map(str, args)],
+        cwd=REPO,
+        env=dict(
+            os.environ,
+            OMP_NUM_THREADS='1',
+            PYTHONWARNINGS='ignore::UserWarning'),
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 def assert_user_error(proc, *fragments):
@@ -71,7 +76,6 @@ def bad_files(tmp_path_factory):
 
 
 KINDS = ('empty', 'truncated', 'html', 'foreign')
-
 
 # -- checkpoints ---------------------------------------------------------
 
@@ -112,9 +116,9 @@ def test_cls_to_det(bad_files, kind, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.parametrize('tool,out_opt', [
-    ('convert_official_checkpoint.py', '--out-cls'),
-    ('cls_to_det_checkpoint.py', '--out')])
+@pytest.mark.parametrize('tool,out_opt',
+                         [('convert_official_checkpoint.py', '--out-cls'),
+                          ('cls_to_det_checkpoint.py', '--out')])
 def test_unknown_arch_before_reading(tool, out_opt, tmp_path):
     # The source does not exist: the arch error proves it is checked first.
     proc = run_tool(tool, tmp_path / 'missing.pth', '--arch', 'iresnet51',
@@ -149,16 +153,15 @@ def test_check_run_checkpoints(bad_files, kind, digits_root):
         ('train', _train_cfg(digits_root, load_from=str(path)),
          [DIGITS_CONFIG, *work], 'load_from checkpoint'),
         ('train', _train_cfg(digits_root),
-         [DIGITS_CONFIG, '--resume', str(path), *work],
-         '--resume checkpoint'),
-        ('test', _train_cfg(digits_root), [DIGITS_CONFIG, str(path), *work],
-         'checkpoint'),
+         [DIGITS_CONFIG, '--resume',
+          str(path), *work], '--resume checkpoint'),
+        ('test', _train_cfg(digits_root), [DIGITS_CONFIG,
+                                           str(path), *work], 'checkpoint'),
     ]
     cfg = _train_cfg(digits_root)
-    cfg.model.backbone.init_cfg = dict(type='Pretrained',
-                                       checkpoint=str(path))
-    cases.append(('train', cfg, [DIGITS_CONFIG, *work],
-                  'Pretrained checkpoint'))
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(path))
+    cases.append(('train', cfg, [DIGITS_CONFIG,
+                                 *work], 'Pretrained checkpoint'))
     for task, cfg, argv, what in cases:
         with pytest.raises(PreflightError) as info:
             check_run(task, cfg, argv)
@@ -171,44 +174,52 @@ def test_check_run_checkpoints(bad_files, kind, digits_root):
 def test_train_load_from_cli(bad_files, digits_root):
     path, message = bad_files['truncated']
     root = digits_root / 'digits'
-    proc = run_tool(
-        'train.py', DIGITS_CONFIG, '--work-dir', digits_root / 'w',
-        '--cfg-options', f'load_from={path}',
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}')
+    proc = run_tool('train.py', DIGITS_CONFIG, '--work-dir', digits_root / 'w',
+                    '--cfg-options', f'load_from={path}',
+                    f'train_dataloader.dataset.data_root={root}',
+                    f'val_dataloader.dataset.data_root={root}')
     assert_user_error(proc, f'load_from checkpoint {path}', message)
 
 
 def test_train_resume_cli(bad_files, digits_root):
     path, message = bad_files['foreign']
     root = digits_root / 'digits'
-    proc = run_tool(
-        'train.py', DIGITS_CONFIG, '--resume', path, '--work-dir',
-        digits_root / 'w', '--cfg-options',
-        f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}')
+    proc = run_tool('train.py', DIGITS_CONFIG, '--resume', path, '--work-dir',
+                    digits_root / 'w', '--cfg-options',
+                    f'train_dataloader.dataset.data_root={root}',
+                    f'val_dataloader.dataset.data_root={root}')
     assert_user_error(proc, f'--resume checkpoint {path}', message)
 
 
 # -- data ----------------------------------------------------------------
 
 
-def make_coco(root, names=('circle', 'square'), images=2, missing=0,
+def make_coco(root,
+              names=('circle', 'square'),
+              images=2,
+              missing=0,
               annotations=True):
     """A tiny COCO set under ``root`` (images are empty files)."""
     (root / 'annotations').mkdir(parents=True, exist_ok=True)
     (root / 'train').mkdir(exist_ok=True)
-    data = dict(images=[], annotations=[], categories=[
-        dict(id=i + 1, name=n) for i, n in enumerate(names)])
+    data = dict(
+        images=[],
+        annotations=[],
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(names)])
     for i in range(images):
         name = f'{i:03d}.jpg'
         data['images'].append(dict(id=i, file_name=name, width=8, height=8))
         if i >= missing:
             (root / 'train' / name).write_bytes(b'')
         if annotations:
-            data['annotations'].append(dict(
-                id=i, image_id=i, category_id=1, bbox=[1, 1, 4, 4], area=16,
-                iscrowd=0))
+            data['annotations'].append(
+                dict(
+                    id=i,
+                    image_id=i,
+                    category_id=1,
+                    bbox=[1, 1, 4, 4],
+                    area=16,
+                    iscrowd=0))
     ann = root / 'annotations' / 'instances_train.json'
     ann.write_text(json.dumps(data))
     (root / 'annotations' / 'instances_val.json').write_text(json.dumps(data))
@@ -219,10 +230,13 @@ def make_coco(root, names=('circle', 'square'), images=2, missing=0,
 
 
 def ssd_argv(root, tmp_path):
-    return [SSD_CONFIG, '--work-dir', str(tmp_path / 'work'),
-            '--cfg-options', f'train_dataloader.dataset.data_root={root}/',
-            f'val_dataloader.dataset.data_root={root}/',
-            f'test_dataloader.dataset.data_root={root}/']
+    return [
+        SSD_CONFIG, '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={root}/',
+        f'val_dataloader.dataset.data_root={root}/',
+        f'test_dataloader.dataset.data_root={root}/'
+    ]
 
 
 def coco_error(tmp_path, task='train', **kwargs):
@@ -256,9 +270,10 @@ def test_coco_classes_match_none_cli(tmp_path):
             argv.insert(1, str(tmp_path / 'unused.pth'))
             ann = ann.with_name('instances_val.json')
         proc = run_tool(f'{task}.py', *argv)
-        assert_user_error(proc, f"{ann}: no category matches the config's "
-                          "classes; found ['cat', 'dog'], expected "
-                          "['circle', ")
+        assert_user_error(
+            proc, f"{ann}: no category matches the config's "
+            "classes; found ['cat', 'dog'], expected "
+            "['circle', ")
 
 
 def test_coco_empty_after_filtering(tmp_path):
@@ -269,8 +284,8 @@ def test_coco_empty_after_filtering(tmp_path):
 
 def test_coco_missing_images(tmp_path):
     from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES
-    ann, err = coco_error(tmp_path, names=SYNTHETIC_CLASSES, images=3,
-                          missing=2)
+    ann, err = coco_error(
+        tmp_path, names=SYNTHETIC_CLASSES, images=3, missing=2)
     assert err.startswith(f'{ann} lists 2 image(s) missing under ')
     assert 'e.g. 000.jpg' in err
 
@@ -300,8 +315,9 @@ def test_coco_missing_json(tmp_path):
 
 def test_missing_data_root_cli(tmp_path):
     root = tmp_path / 'nowhere'
-    proc = run_tool('test.py', *ssd_argv(root, tmp_path)[:1],
-                    tmp_path / 'x.pth', *ssd_argv(root, tmp_path)[1:])
+    proc = run_tool('test.py',
+                    *ssd_argv(root, tmp_path)[:1], tmp_path / 'x.pth',
+                    *ssd_argv(root, tmp_path)[1:])
     assert_user_error(proc, f'data root {root}/ does not exist')
 
 
@@ -310,7 +326,8 @@ def test_image_folder_without_images(digits_root):
         png.unlink()
     with pytest.raises(PreflightError, match='holds no images'):
         check_run('train', _train_cfg(digits_root),
-                  [DIGITS_CONFIG, '--work-dir', str(digits_root / 'w')])
+                  [DIGITS_CONFIG, '--work-dir',
+                   str(digits_root / 'w')])
 
 
 # -- outputs -------------------------------------------------------------
@@ -320,10 +337,10 @@ def test_unwritable_work_dir(digits_root):
     blocker = digits_root / 'file'
     blocker.write_text('')
     root = digits_root / 'digits'
-    proc = run_tool(
-        'train.py', DIGITS_CONFIG, '--work-dir', blocker / 'work',
-        '--cfg-options', f'train_dataloader.dataset.data_root={root}',
-        f'val_dataloader.dataset.data_root={root}')
+    proc = run_tool('train.py', DIGITS_CONFIG, '--work-dir', blocker / 'work',
+                    '--cfg-options',
+                    f'train_dataloader.dataset.data_root={root}',
+                    f'val_dataloader.dataset.data_root={root}')
     assert_user_error(proc, f'cannot write to work dir {blocker}/work')
 
 
@@ -331,11 +348,13 @@ def test_unwritable_converter_output(tmp_path):
     src = tmp_path / 'src.pth'
     blocker = tmp_path / 'file'
     blocker.write_text('')
-    from mmiresnet.checkpoint import backbone_cfg_from_arch, \
-        build_meta_backbone
+    from mmiresnet.checkpoint import (backbone_cfg_from_arch,
+                                      build_meta_backbone)
     backbone = build_meta_backbone(backbone_cfg_from_arch('iresnet18'))
-    sd = {f'backbone.{k}': torch.zeros(v.shape)
-          for k, v in backbone.state_dict().items()}
+    sd = {
+        f'backbone.{k}': torch.zeros(v.shape)
+        for k, v in backbone.state_dict().items()
+    }
     torch.save({'state_dict': sd}, src)
     proc = run_tool('cls_to_det_checkpoint.py', src, '--arch', 'iresnet18',
                     '--out', blocker / 'out.pth')
@@ -343,8 +362,10 @@ def test_unwritable_converter_output(tmp_path):
     # The official converter: a plain state dict, backbone keys + fc.
     official = tmp_path / 'official.pth'
     sd = {k[len('backbone.'):]: v for k, v in sd.items()}
-    sd.update({'fc.weight': torch.zeros(3, backbone.out_channels[-1]),
-               'fc.bias': torch.zeros(3)})
+    sd.update({
+        'fc.weight': torch.zeros(3, backbone.out_channels[-1]),
+        'fc.bias': torch.zeros(3)
+    })
     torch.save(sd, official)
     proc = run_tool('convert_official_checkpoint.py', official, '--arch',
                     'iresnet18', '--out-cls', blocker / 'cls.pth')
@@ -352,14 +373,14 @@ def test_unwritable_converter_output(tmp_path):
     assert blocker.read_text() == ''
 
 
-@pytest.mark.parametrize('tool,out_opt', [
-    ('convert_official_checkpoint.py', '--out-cls'),
-    ('cls_to_det_checkpoint.py', '--out')])
+@pytest.mark.parametrize('tool,out_opt',
+                         [('convert_official_checkpoint.py', '--out-cls'),
+                          ('cls_to_det_checkpoint.py', '--out')])
 def test_existing_output_needs_force(tool, out_opt, tmp_path):
     out = tmp_path / 'o.pth'
     out.write_text('keep me')
-    proc = run_tool(tool, tmp_path / 'src.pth', '--arch', 'iresnet18',
-                    out_opt, out)
+    proc = run_tool(tool, tmp_path / 'src.pth', '--arch', 'iresnet18', out_opt,
+                    out)
     assert_user_error(proc, f'{out} exists; pass --force to overwrite')
     assert out.read_text() == 'keep me'
 
@@ -394,9 +415,12 @@ VOC0712_CONFIG = str(REPO / 'configs' / 'ssd' / 'ssd300_iresnet50_voc0712.py')
 
 
 def voc_argv(devkit, tmp_path, config=VOC07_CONFIG):
-    return [config, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
-            *(f'{loader}_dataloader.dataset.data_root={devkit}/'
-              for loader in ('train', 'val', 'test'))]
+    return [
+        config, '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options',
+        *(f'{loader}_dataloader.dataset.data_root={devkit}/'
+          for loader in ('train', 'val', 'test'))
+    ]
 
 
 @functools.lru_cache()
@@ -431,11 +455,12 @@ def test_voc_good_set_passes(tmp_path):
     make_voc(devkit)
     voc_check(devkit, tmp_path)
     voc_check(devkit, tmp_path, 'test')
-    ds = VOCDataset(data_root=f'{devkit}/',
-                    ann_file='VOC2007/ImageSets/Main/trainval.txt',
-                    data_prefix=dict(sub_data_root='VOC2007/'),
-                    filter_cfg=dict(filter_empty_gt=True, min_size=32),
-                    pipeline=[])
+    ds = VOCDataset(
+        data_root=f'{devkit}/',
+        ann_file='VOC2007/ImageSets/Main/trainval.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=32),
+        pipeline=[])
     assert len(ds) == 2
     assert [i['bbox_label'] for i in ds.get_data_info(0)['instances']] == \
         [ds.metainfo['classes'].index(n) for n in ('dog', 'cat')]
@@ -443,8 +468,8 @@ def test_voc_good_set_passes(tmp_path):
 
 def test_voc_missing_folders(tmp_path):
     devkit = tmp_path / 'VOCdevkit'
-    assert voc_error(devkit, tmp_path) == (
-        f'data root {devkit}/ does not exist')
+    assert voc_error(devkit,
+                     tmp_path) == (f'data root {devkit}/ does not exist')
     devkit.mkdir()
     assert voc_error(devkit, tmp_path).startswith(
         f'VOC folder {devkit}/VOC2007/ does not exist '
@@ -452,8 +477,8 @@ def test_voc_missing_folders(tmp_path):
     year = make_voc(devkit)
     split = year / 'ImageSets' / 'Main' / 'test.txt'
     split.unlink()
-    assert voc_error(devkit, tmp_path) == (
-        f'VOC split file {split} does not exist')
+    assert voc_error(devkit,
+                     tmp_path) == (f'VOC split file {split} does not exist')
 
 
 def test_voc_bad_split_file(tmp_path):
@@ -461,8 +486,7 @@ def test_voc_bad_split_file(tmp_path):
     split = make_voc(devkit) / 'ImageSets' / 'Main' / 'trainval.txt'
     ids = split.read_text().split()
     split.write_text('')
-    assert voc_error(devkit, tmp_path) == (
-        f'{split} lists no images')
+    assert voc_error(devkit, tmp_path) == (f'{split} lists no images')
     split.write_text(f'{ids[0]}\n\n{ids[1]}\n')
     assert voc_error(devkit, tmp_path) == (
         f'{split} line 2 is empty; a VOC split file holds one image id per '
@@ -483,17 +507,20 @@ def test_voc_listed_files_missing(tmp_path, sub, ext):
         f'{ids[1]}{ext}')
 
 
-@pytest.mark.parametrize('broken,message', [
-    (lambda text: text.replace('</annotation>', ''),  # cut short
-     ' is not valid XML (no element found: line 2, column 0)'),
-    (lambda text: text.replace('<name>cat</name>', ''),
-     ': <object> 2 has no <name>'),
-    (lambda text: text.replace('<xmin>2</xmin>', '<xmin>two</xmin>', 1),
-     ": <object> 1 ('dog') needs a <bndbox> with numbers <xmin> <ymin> "
-     '<xmax> <ymax>'),
-    (lambda text: text.replace('<width>32</width>', '<width/>'),
-     ': <size> needs integer <width> and <height>'),
-])
+@pytest.mark.parametrize(
+    'broken,message',
+    [
+        (
+            lambda text: text.replace('</annotation>', ''),  # cut short
+            ' is not valid XML (no element found: line 2, column 0)'),
+        (lambda text: text.replace('<name>cat</name>', ''),
+         ': <object> 2 has no <name>'),
+        (lambda text: text.replace('<xmin>2</xmin>', '<xmin>two</xmin>', 1),
+         ": <object> 1 ('dog') needs a <bndbox> with numbers <xmin> <ymin> "
+         '<xmax> <ymax>'),
+        (lambda text: text.replace('<width>32</width>', '<width/>'),
+         ': <size> needs integer <width> and <height>'),
+    ])
 def test_voc_bad_xml(tmp_path, broken, message):
     devkit = tmp_path / 'VOCdevkit'
     year = make_voc(devkit)
@@ -506,8 +533,8 @@ def test_voc_bad_xml(tmp_path, broken, message):
 def test_voc_classes_match_none(tmp_path):
     devkit = tmp_path / 'VOCdevkit'
     year = make_voc(devkit, names=('circle', 'square'))
-    for task, split, where in (('train', 'trainval', 'train'),
-                               ('test', 'test', 'test')):
+    for task, split, where in (('train', 'trainval', 'train'), ('test', 'test',
+                                                                'test')):
         ann = year / 'ImageSets' / 'Main' / f'{split}.txt'
         assert voc_error(devkit, tmp_path, task) == (
             f"{ann}: no object in {year}/Annotations matches the config's "
@@ -539,16 +566,27 @@ def test_voc_cli_fails_before_model(tmp_path):
     make_voc(devkit, '2007')
     torch_home = tmp_path / 'torch_home'
     torch_home.mkdir()
-    options = [f'train_dataloader.dataset.dataset.datasets.{i}.data_root='
-               f'{devkit}/' for i in (0, 1)]
-    proc = subprocess.run(
-        [sys.executable, str(TOOLS / 'train.py'), VOC0712_CONFIG,
-         '--work-dir', str(tmp_path / 'work'), '--cfg-options', *options,
-         f'val_dataloader.dataset.data_root={devkit}/'],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, OMP_NUM_THREADS='1', TORCH_HOME=str(torch_home),
-                 MMIRESNET_WEIGHTS_MIRROR=str(tmp_path / 'no_mirror'),
-                 PYTHONWARNINGS='ignore::UserWarning'))
+    options = [
+        f'train_dataloader.dataset.dataset.datasets.{i}.data_root='
+        f'{devkit}/' for i in (0, 1)
+    ]
+    proc = subprocess.run([
+        sys.executable,
+        str(TOOLS / 'train.py'), VOC0712_CONFIG, '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options', *options,
+        f'val_dataloader.dataset.data_root={devkit}/'
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=300,
+                          env=dict(
+                              os.environ,
+                              OMP_NUM_THREADS='1',
+                              TORCH_HOME=str(torch_home),
+                              MMIRESNET_WEIGHTS_MIRROR=str(tmp_path /
+                                                           'no_mirror'),
+                              PYTHONWARNINGS='ignore::UserWarning'))
     assert_user_error(proc, f'VOC folder {devkit}/VOC2012/ does not exist')
     assert list(torch_home.iterdir()) == []
     assert not (tmp_path / 'work').exists()
@@ -596,8 +634,8 @@ def test_out_checks(test_run_inputs, tmp_path):
         assert str(info.value) == message.format(out)
     # A new folder for --out is fine and is not created by the check.
     out = tmp_path / 'new' / 'sub' / 'r.pkl'
-    check_run('test', read_cfg(SSD_CONFIG),
-              out_argv(root, ckpt, tmp_path, out))
+    check_run('test', read_cfg(SSD_CONFIG), out_argv(root, ckpt, tmp_path,
+                                                     out))
     assert not (tmp_path / 'new').exists()
 
 
@@ -606,11 +644,14 @@ def test_out_suffix_mmpretrain(digits_root):
     torch.save({'state_dict': {}}, ckpt)
     work = ['--work-dir', str(digits_root / 'w')]
     for out, item, ok in (('p.pkl', [], True), ('p.json', [], False),
-                          ('m.json', ['--out-item', 'metrics'], True),
-                          ('m.yaml', ['--out-item', 'metrics'], True),
+                          ('m.json', ['--out-item', 'metrics'],
+                           True), ('m.yaml', ['--out-item', 'metrics'], True),
                           ('m.txt', ['--out-item', 'metrics'], False)):
-        argv = [DIGITS_CONFIG, str(ckpt), '--out', str(digits_root / out),
-                *item, *work]
+        argv = [
+            DIGITS_CONFIG,
+            str(ckpt), '--out',
+            str(digits_root / out), *item, *work
+        ]
         if ok:
             check_run('test', _train_cfg(digits_root), argv)
             continue
@@ -628,9 +669,10 @@ def test_existing_out_cli(test_run_inputs, tmp_path):
     out = tmp_path / 'results.pkl'
     out.write_bytes(b'previous results')
     proc = run_tool('test.py', *out_argv(root, ckpt, tmp_path, out))
-    assert_user_error(proc, f'--out {out} exists; results are not written '
-                      'over an existing file: move it away or choose another '
-                      '--out')
+    assert_user_error(
+        proc, f'--out {out} exists; results are not written '
+        'over an existing file: move it away or choose another '
+        '--out')
     assert out.read_bytes() == b'previous results'
     assert not (tmp_path / 'work').exists()
 
@@ -640,8 +682,10 @@ def test_table_names_existing_tests():
     the row above) in its last column, and they exist."""
     import re
     table = (REPO / 'docs' / 'bad_inputs.md').read_text()
-    rows = [line for line in table.splitlines()
-            if line.startswith('| ') and not line.startswith('| Input')]
+    rows = [
+        line for line in table.splitlines()
+        if line.startswith('| ') and not line.startswith('| Input')
+    ]
     assert len(rows) > 25
     names = []
     for row in rows:

@@ -3,9 +3,10 @@
 the libraries' own ``train.py`` that ``mim train mmdet`` / ``mim train
 mmpretrain`` run (the message is the last line of the traceback; one
 process for all rows), the mission's ``mim train mmdet`` command itself
-and a user's ``Runner.from_cfg(cfg).train()``. The data sit where the configs expect
-them (``data/...`` under the folder the command runs from), as a user
-would have them; no weights are fetched and no checkpoint is written."""
+and a user's ``Runner.from_cfg(cfg).train()``. The data sit where the
+configs expect them (``data/...`` under the folder the command runs
+from), as a user would have them; no weights are fetched and no
+checkpoint is written."""
 import os
 import subprocess
 import sys
@@ -97,14 +98,18 @@ def test_rows_through_library_scripts(tmp_path):
         cwd = tmp_path / row
         cwd.mkdir()
         expected[row] = build(cwd)
-        args = [config(name)] + (['--cfg-options', *options]
-                                 if options else [])
+        args = [config(name)
+                ] + (['--cfg-options', *options] if options else [])
         rows.append((row, str(cwd), library_script(library), args))
     driver = tmp_path / 'driver.py'
     driver.write_text(f'ROWS = {rows!r}\n{DRIVER}')
-    proc = subprocess.run(
-        [sys.executable, str(driver)], capture_output=True, text=True,
-        timeout=900, env=dict(os.environ, OMP_NUM_THREADS='1',
+    proc = subprocess.run([sys.executable, str(driver)],
+                          capture_output=True,
+                          text=True,
+                          timeout=900,
+                          env=dict(
+                              os.environ,
+                              OMP_NUM_THREADS='1',
                               TORCH_HOME=str(torch_home),
                               MMIRESNET_WEIGHTS_MIRROR=NO_MIRROR,
                               PYTHONWARNINGS='ignore::UserWarning'))
@@ -130,10 +135,16 @@ def test_mission_command_through_mim(user_dir):
     cwd, torch_home = user_dir
     message = row_coco_classes_none(cwd)
     proc = subprocess.run(
-        [str(MIM), 'train', 'mmdet', config('ssd300_iresnet50_coco')],
-        cwd=cwd, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, OMP_NUM_THREADS='1',
-                 PYTHONWARNINGS='ignore::UserWarning'))
+        [str(MIM), 'train', 'mmdet',
+         config('ssd300_iresnet50_coco')],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(
+            os.environ,
+            OMP_NUM_THREADS='1',
+            PYTHONWARNINGS='ignore::UserWarning'))
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     last = f'mmiresnet.checks.data.PreflightError: {message}'
@@ -171,13 +182,15 @@ def test_checked_types_in_every_base():
     from mmengine.config import Config
 
     from mmiresnet.checks.run import _leaf_datasets
-    names = ['ssd300_iresnet50_coco', 'ssd300_iresnet50_voc0712',
-             'faster-rcnn_resnet50_fpn_10e_voc07',
-             'faster-rcnn_resnet50_fpn_1x_coco',
-             'faster-rcnn_resnet50_fpn_1x_voc0712',
-             'faster-rcnn_resnet50_fpn_5e_coco', 'iresnet29_digits',
-             'iresnet164_1xb64_cifar10', 'iresnet164_1xb64_cifar100',
-             'iresnet50_8xb32_in1k']
+    names = [
+        'ssd300_iresnet50_coco', 'ssd300_iresnet50_voc0712',
+        'faster-rcnn_resnet50_fpn_10e_voc07',
+        'faster-rcnn_resnet50_fpn_1x_coco',
+        'faster-rcnn_resnet50_fpn_1x_voc0712',
+        'faster-rcnn_resnet50_fpn_5e_coco', 'iresnet29_digits',
+        'iresnet164_1xb64_cifar10', 'iresnet164_1xb64_cifar100',
+        'iresnet50_8xb32_in1k'
+    ]
     for name in names:
         cfg = Config.fromfile(config(name))
         for loader in ('train_dataloader', 'val_dataloader',
@@ -196,9 +209,11 @@ def test_dataset_check_runs_once_per_process(tmp_path, monkeypatch):
     monkeypatch.setitem(data.CHECKS, 'coco',
                         lambda **kw: calls.append(kw) or real(**kw))
     ann = make_coco(tmp_path / 'coco', names=('circle', ))
-    inputs = dict(data_root=str(tmp_path / 'coco'), ann_file=str(ann),
-                  img_root=str(tmp_path / 'coco' / 'train'),
-                  classes=('circle', ))
+    inputs = dict(
+        data_root=str(tmp_path / 'coco'),
+        ann_file=str(ann),
+        img_root=str(tmp_path / 'coco' / 'train'),
+        classes=('circle', ))
     data.check_data('coco', **inputs)
     data.check_data('coco', **dict(inputs, classes=['circle']))
     assert len(calls) == 1

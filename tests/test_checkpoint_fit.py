@@ -20,21 +20,24 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def fake_runner(model, load_from='x.pth'):
-    return SimpleNamespace(model=model, cfg={'load_from': load_from},
-                           work_dir='work')
+    return SimpleNamespace(
+        model=model, cfg={'load_from': load_from}, work_dir='work')
 
 
 def test_hook_compares_keys_and_shapes():
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3),
-                                torch.nn.BatchNorm2d(4))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
     state = {f'module.{k}': v for k, v in model.state_dict().items()}
     hook = CheckpointFitHook()
     hook.after_load_checkpoint(fake_runner(model), {'state_dict': state})
     # num_batches_tracked may be absent (older checkpoints), as in mmengine
     del state['module.1.num_batches_tracked']
     hook.after_load_checkpoint(fake_runner(model), {'state_dict': state})
-    bad = dict(state, **{'module.0.weight': torch.zeros(5, 3, 3, 3),
-                         'head.fc.weight': torch.zeros(2, 2)})
+    bad = dict(
+        state, **{
+            'module.0.weight': torch.zeros(5, 3, 3, 3),
+            'head.fc.weight': torch.zeros(2, 2)
+        })
     del bad['module.1.bias']
     with pytest.raises(CheckpointFitError) as info:
         hook.after_load_checkpoint(fake_runner(model), {'state_dict': bad})
@@ -60,10 +63,16 @@ def test_many_keys_are_shortened():
 
 def run_tool(name, *args, cwd=REPO):
     return subprocess.run(
-        [sys.executable, str(REPO / 'tools' / name), *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
-        env=dict(os.environ, OMP_NUM_THREADS='1',
-                 PYTHONWARNINGS='ignore::UserWarning'))
+        [sys.executable,
+         str(REPO / 'tools' / name), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(
+            os.environ,
+            OMP_NUM_THREADS='1',
+            PYTHONWARNINGS='ignore::UserWarning'))
 
 
 @pytest.fixture(scope='module')
@@ -91,11 +100,13 @@ def test_tools_test_refuses_another_models_checkpoint(digits_model_state,
     _, ckpt = digits_model_state
     make_synthetic(tmp_path / 'syn', num_train=2, num_val=2, size=64, seed=1)
     root = tmp_path / 'syn' / 'coco'
-    argv = [config('ssd192_iresnet18_synthetic'), ckpt, '--work-dir',
-            tmp_path / 'work', '--cfg-options',
-            f'test_dataloader.dataset.data_root={root}/',
-            f'test_evaluator.ann_file={root}/annotations/instances_val.json',
-            'test_dataloader.num_workers=0']
+    argv = [
+        config('ssd192_iresnet18_synthetic'), ckpt, '--work-dir',
+        tmp_path / 'work', '--cfg-options',
+        f'test_dataloader.dataset.data_root={root}/',
+        f'test_evaluator.ann_file={root}/annotations/instances_val.json',
+        'test_dataloader.num_workers=0'
+    ]
     proc = run_tool('test.py', *argv)
     err = proc.stderr.strip()
     assert proc.returncode == 2, (proc.stdout[-2000:], err)
@@ -115,8 +126,10 @@ def test_tools_test_refuses_another_models_checkpoint(digits_model_state,
 @pytest.fixture
 def digits_dir(tmp_path, monkeypatch):
     for split in ('train', 'val'):
-        make_image_folder(tmp_path / 'data' / 'digits' / split,
-                          classes=[str(i) for i in range(10)], per_class=1)
+        make_image_folder(
+            tmp_path / 'data' / 'digits' / split,
+            classes=[str(i) for i in range(10)],
+            per_class=1)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -127,16 +140,19 @@ def test_train_load_from_and_resume_refused(digits_model_state, digits_dir,
     classes (another head size) on the 10-class config: one line, status
     2, nothing trained; ``--no-strict-load`` loads it (fine-tuning)."""
     state, _ = digits_model_state
-    five = {k: (v[:5] if k.startswith('head.fc.') else v)
-            for k, v in state.items()}
+    five = {
+        k: (v[:5] if k.startswith('head.fc.') else v)
+        for k, v in state.items()
+    }
     ckpt = digits_dir / 'five_classes.pth'
     torch.save({'state_dict': five, 'meta': {}}, ckpt)
     common = [config('iresnet29_digits'), '--work-dir', 'work']
-    options = ['--cfg-options', 'train_cfg.max_epochs=1',
-               'train_dataloader.num_workers=0',
-               'val_dataloader.num_workers=0']
-    for extra in (['--cfg-options', f'load_from={ckpt}'],
-                  ['--resume', str(ckpt)]):
+    options = [
+        '--cfg-options', 'train_cfg.max_epochs=1',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0'
+    ]
+    for extra in (['--cfg-options',
+                   f'load_from={ckpt}'], ['--resume', str(ckpt)]):
         with pytest.raises(SystemExit) as exc:
             launch.main('train', common + extra + options)
         assert exc.value.code == 2
@@ -147,6 +163,7 @@ def test_train_load_from_and_resume_refused(digits_model_state, digits_dir,
             '(10,), head.fc.weight (5, 256) != (10, 256)); to load it anyway '
             f'(lenient, as mmengine does), pass {LENIENT}\n'), err
         assert not list((digits_dir / 'work').glob('*.pth'))
-    launch.main('train', common + ['--cfg-options', f'load_from={ckpt}'] +
-                options + ['--no-strict-load'])
+    launch.main(
+        'train', common + ['--cfg-options', f'load_from={ckpt}'] + options +
+        ['--no-strict-load'])
     assert (digits_dir / 'work' / 'epoch_1.pth').is_file()

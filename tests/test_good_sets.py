@@ -18,8 +18,8 @@ def coco(cwd):
     from mmdet.datasets import CocoDataset
     names = CocoDataset.METAINFO['classes']
     assert names[:len(COCO_NAMES)] == COCO_NAMES
-    make_coco(cwd / 'data' / 'coco', names=names, year='2017', size=64,
-              real=True)
+    make_coco(
+        cwd / 'data' / 'coco', names=names, year='2017', size=64, real=True)
     return 'ssd300_iresnet50_coco', 'coco', 2, DET_INIT
 
 
@@ -27,7 +27,8 @@ def voc(cwd):
     for year in ('2007', '2012'):
         make_voc(cwd / 'data' / 'VOCdevkit', year=year, size=64, images=1)
     return 'ssd300_iresnet50_voc0712', 'voc', 2, DET_INIT + [
-        'train_dataloader.dataset.times=1']
+        'train_dataloader.dataset.times=1'
+    ]
 
 
 def cifar10(cwd):
@@ -58,8 +59,8 @@ class NoMemory(set):
         pass
 
 
-@pytest.mark.parametrize('make', [coco, voc, cifar10, cifar100, imagenet,
-                                  digits])
+@pytest.mark.parametrize('make',
+                         [coco, voc, cifar10, cifar100, imagenet, digits])
 def test_valid_set_passes_and_trains(make, tmp_path, monkeypatch):
     cwd = tmp_path / 'project'
     cwd.mkdir()
@@ -80,8 +81,8 @@ def test_valid_set_passes_and_trains(make, tmp_path, monkeypatch):
         config(name), '--work-dir', 'work', '--cfg-options',
         'train_cfg.max_epochs=1', 'train_cfg.val_interval=2',
         'default_hooks.logger.interval=1', *options,
-        *(f'{loader}.num_workers=0' for loader in loaders),
-        f'train_dataloader.batch_size={batch}'
+        *(f'{loader}.num_workers=0'
+          for loader in loaders), f'train_dataloader.batch_size={batch}'
     ])
     # the config's check and the dataset's own, train and val sets
     assert len(calls) >= 4, calls

@@ -19,5 +19,7 @@ from .data import PreflightError, check_data
 from .hooks import CheckpointFitError, CheckpointFitHook
 from .run import check_run, fail
 
-__all__ = ['PreflightError', 'CheckpointFitError', 'CheckpointFitHook',
-           'check_data', 'check_run', 'fail']
+__all__ = [
+    'PreflightError', 'CheckpointFitError', 'CheckpointFitHook', 'check_data',
+    'check_run', 'fail'
+]

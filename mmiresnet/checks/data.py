@@ -12,8 +12,8 @@ import os
 import os.path as osp
 import re
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif',
-              '.tiff', '.webp')
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff',
+              '.webp')
 VOC_BOX = ('xmin', 'ymin', 'xmax', 'ymax')
 REMOTE = re.compile(r'^[a-z][a-z0-9+.-]*://')
 
@@ -77,8 +77,7 @@ def check_filtering(ann_file, classes, images, filter_cfg, test_mode):
         'its short side')
 
 
-def check_coco(ann_file, img_root, classes, filter_cfg=None,
-               test_mode=False):
+def check_coco(ann_file, img_root, classes, filter_cfg=None, test_mode=False):
     """Check a COCO-format set: JSON, classes, images, filtering.
 
     Args:
@@ -95,10 +94,12 @@ def check_coco(ann_file, img_root, classes, filter_cfg=None,
             isinstance(data.get(k), list) for k in ('images', 'categories')):
         raise PreflightError(f"{ann_file} is not a COCO annotation file (it "
                              "needs 'images' and 'categories' lists)")
-    names = [c.get('name') for c in data['categories']
-             if isinstance(c, dict)]
-    cat_ids = {c.get('id') for c in data['categories']
-               if isinstance(c, dict) and c.get('name') in set(classes)}
+    names = [c.get('name') for c in data['categories'] if isinstance(c, dict)]
+    cat_ids = {
+        c.get('id')
+        for c in data['categories']
+        if isinstance(c, dict) and c.get('name') in set(classes)
+    }
     if not cat_ids:
         raise PreflightError(
             f"{ann_file}: no category matches the config's classes; found "
@@ -106,17 +107,23 @@ def check_coco(ann_file, img_root, classes, filter_cfg=None,
     images = [im for im in data['images'] if isinstance(im, dict)]
     if not images:
         raise PreflightError(f'{ann_file} lists no images')
-    missing = [im.get('file_name') for im in images
-               if not osp.isfile(osp.join(img_root, str(im.get('file_name'))))]
+    missing = [
+        im.get('file_name') for im in images
+        if not osp.isfile(osp.join(img_root, str(im.get('file_name'))))
+    ]
     if missing:
         raise PreflightError(
             f'{ann_file} lists {len(missing)} image(s) missing under '
             f'{img_root}, e.g. {missing[0]}')
-    annotated = {a.get('image_id') for a in data.get('annotations') or []
-                 if isinstance(a, dict) and a.get('category_id') in cat_ids}
-    check_filtering(ann_file, classes, [
-        (im.get('id') in annotated, (im.get('width'), im.get('height')))
-        for im in images], filter_cfg, test_mode)
+    annotated = {
+        a.get('image_id')
+        for a in data.get('annotations') or []
+        if isinstance(a, dict) and a.get('category_id') in cat_ids
+    }
+    check_filtering(ann_file, classes, [(im.get('id') in annotated,
+                                         (im.get('width'), im.get('height')))
+                                        for im in images], filter_cfg,
+                    test_mode)
 
 
 def _voc_xml(path, classes):
@@ -166,8 +173,13 @@ def _image_size(path):
         return None, None
 
 
-def check_voc(ann_file, sub_root, classes, ann_subdir='Annotations',
-              img_subdir='JPEGImages', filter_cfg=None, test_mode=False):
+def check_voc(ann_file,
+              sub_root,
+              classes,
+              ann_subdir='Annotations',
+              img_subdir='JPEGImages',
+              filter_cfg=None,
+              test_mode=False):
     """Check a PASCAL VOC split (``VOCDataset``): ids, files, XML, classes.
 
     Args:
@@ -199,8 +211,7 @@ def check_voc(ann_file, sub_root, classes, ann_subdir='Annotations',
     ann_dir = osp.join(sub_root, ann_subdir or 'Annotations')
     img_dir = osp.join(sub_root, img_subdir or 'JPEGImages')
     for folder, ext in ((ann_dir, '.xml'), (img_dir, '.jpg')):
-        missing = [i for i in ids
-                   if not osp.isfile(osp.join(folder, i + ext))]
+        missing = [i for i in ids if not osp.isfile(osp.join(folder, i + ext))]
         if missing:
             raise PreflightError(
                 f'{ann_file} lists {len(missing)} image(s) missing in '
@@ -211,8 +222,8 @@ def check_voc(ann_file, sub_root, classes, ann_subdir='Annotations',
         for name in names:
             found[name] = found.get(name, 0) + 1
         jpg = osp.join(img_dir, i + '.jpg')
-        images.append((any(n in classes for n in names),
-                       size or (lambda jpg=jpg: _image_size(jpg))))
+        images.append((any(n in classes for n in names), size
+                       or (lambda jpg=jpg: _image_size(jpg))))
     if found and not set(found) & set(classes):
         raise PreflightError(
             f"{ann_file}: no object in {ann_dir} matches the config's "
@@ -296,8 +307,8 @@ def check_data(kind, data_root='', **inputs):
     paths = [data_root] + [v for v in inputs.values() if isinstance(v, str)]
     if any(REMOTE.match(p) for p in paths if p):
         return  # a storage backend's path: the library reads it
-    key = repr((kind, data_root, _plain(inputs),
-                [(osp.abspath(p), _stamp(p)) for p in paths if p]))
+    key = repr((kind, data_root, _plain(inputs), [(osp.abspath(p), _stamp(p))
+                                                  for p in paths if p]))
     if key in _PASSED:
         return
     if data_root and not osp.isdir(data_root):

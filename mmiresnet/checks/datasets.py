@@ -48,9 +48,11 @@ if importlib.util.find_spec('mmdet') is not None:
 
         def data_check(self):
             return 'coco', dict(
-                data_root=self.data_root, ann_file=self.ann_file,
+                data_root=self.data_root,
+                ann_file=self.ann_file,
                 img_root=self.data_prefix.get('img', '') or self.data_root,
-                classes=self._classes(), filter_cfg=self.filter_cfg,
+                classes=self._classes(),
+                filter_cfg=self.filter_cfg,
                 test_mode=self.test_mode)
 
     @DET_DATASETS.register_module()
@@ -59,16 +61,19 @@ if importlib.util.find_spec('mmdet') is not None:
 
         def data_check(self):
             return 'voc', dict(
-                data_root=self.data_root, ann_file=self.ann_file,
-                sub_root=self.sub_data_root, classes=self._classes(),
-                ann_subdir=self.ann_subdir, img_subdir=self.img_subdir,
-                filter_cfg=self.filter_cfg, test_mode=self.test_mode)
+                data_root=self.data_root,
+                ann_file=self.ann_file,
+                sub_root=self.sub_data_root,
+                classes=self._classes(),
+                ann_subdir=self.ann_subdir,
+                img_subdir=self.img_subdir,
+                filter_cfg=self.filter_cfg,
+                test_mode=self.test_mode)
 
     __all__ += ['CheckedCocoDataset', 'CheckedVOCDataset']
 
 if importlib.util.find_spec('mmpretrain') is not None:
-    from mmpretrain.datasets import (CIFAR10, CIFAR100, CustomDataset,
-                                     ImageNet)
+    from mmpretrain.datasets import CIFAR10, CIFAR100, CustomDataset, ImageNet
     from mmpretrain.registry import DATASETS as CLS_DATASETS
 
     class CheckedCIFAR(CheckedMixin):
@@ -95,9 +100,10 @@ if importlib.util.find_spec('mmpretrain') is not None:
 
         def data_check(self):
             return 'image_folder', dict(
-                data_root=self.data_root, ann_file=self.ann_file,
-                img_root=self.data_prefix.get('img_path', '') or
-                self.data_root,
+                data_root=self.data_root,
+                ann_file=self.ann_file,
+                img_root=self.data_prefix.get('img_path', '')
+                or self.data_root,
                 extensions=tuple(sorted(self.extensions)))
 
     @CLS_DATASETS.register_module()
@@ -108,5 +114,7 @@ if importlib.util.find_spec('mmpretrain') is not None:
     class CheckedImageNet(CheckedFolder, ImageNet):
         """MMPretrain's ``ImageNet``, checked (see module doc)."""
 
-    __all__ += ['CheckedCIFAR10', 'CheckedCIFAR100', 'CheckedCustomDataset',
-                'CheckedImageNet']
+    __all__ += [
+        'CheckedCIFAR10', 'CheckedCIFAR100', 'CheckedCustomDataset',
+        'CheckedImageNet'
+    ]

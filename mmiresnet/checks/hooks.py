@@ -40,14 +40,15 @@ def fit_problems(model_state, ckpt_state):
         model_state (dict): The model's ``state_dict()``.
         ckpt_state (dict): The checkpoint's state dict.
     """
-    missing = sorted(k for k in set(model_state) - set(ckpt_state)
-                     if not k.endswith('num_batches_tracked'))
+    missing = sorted(
+        k for k in set(model_state) - set(ckpt_state)
+        if not k.endswith('num_batches_tracked'))
     unexpected = sorted(set(ckpt_state) - set(model_state))
     shapes = sorted(
         f'{k} {tuple(ckpt_state[k].shape)} != {tuple(model_state[k].shape)}'
         for k in set(model_state) & set(ckpt_state)
-        if hasattr(ckpt_state[k], 'shape') and
-        tuple(ckpt_state[k].shape) != tuple(model_state[k].shape))
+        if hasattr(ckpt_state[k], 'shape')
+        and tuple(ckpt_state[k].shape) != tuple(model_state[k].shape))
     return missing, unexpected, shapes
 
 
@@ -56,8 +57,10 @@ def checkpoint_state(checkpoint):
     ``state_dict`` (or the dict itself), ``module.`` prefixes removed."""
     state = checkpoint.get('state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else {}
-    return {re.sub(r'^module\.', '', k): v for k, v in state.items()
-            if k != '_metadata'}
+    return {
+        re.sub(r'^module\.', '', k): v
+        for k, v in state.items() if k != '_metadata'
+    }
 
 
 @HOOKS.register_module()
@@ -84,9 +87,12 @@ class CheckpointFitHook(Hook):
             model.state_dict(), checkpoint_state(checkpoint))
         if not (missing or unexpected or shapes):
             return
-        parts = [f'{len(keys)} {what} ({_keys(keys)})' for what, keys in (
-            ('missing keys', missing), ('unexpected keys', unexpected),
-            ('shape mismatches', shapes)) if keys]
+        parts = [
+            f'{len(keys)} {what} ({_keys(keys)})'
+            for what, keys in (('missing keys', missing), ('unexpected keys',
+                                                           unexpected),
+                               ('shape mismatches', shapes)) if keys
+        ]
         source = runner.cfg.get('load_from') or \
             f'the latest checkpoint in {runner.work_dir}'
         raise CheckpointFitError(

@@ -17,8 +17,10 @@ import tempfile
 
 from .data import PreflightError, check_data
 
-LOADERS = {'train': ('train_dataloader', 'val_dataloader'),
-           'test': ('test_dataloader', )}
+LOADERS = {
+    'train': ('train_dataloader', 'val_dataloader'),
+    'test': ('test_dataloader', )
+}
 #: ``--out`` suffixes the libraries' test scripts accept: results are
 #: pickled (mmdet's ``DumpDetResults``, mmengine's ``DumpResults``);
 #: MMPretrain's ``--out-item metrics`` goes through ``mmengine.dump``
@@ -91,8 +93,8 @@ def _extensions(ds, cls):
     exts = ds.get('extensions') or getattr(cls, 'IMG_EXTENSIONS', None)
     if not exts:
         for klass in cls.__mro__:
-            param = inspect.signature(klass.__init__).parameters.get(
-                'extensions')
+            param = inspect.signature(
+                klass.__init__).parameters.get('extensions')
             if param is not None:
                 exts = param.default
                 break
@@ -111,25 +113,34 @@ def dataset_check(ds, scope):
     names = [c.__name__ for c in getattr(cls, '__mro__', ())]
     root = ds.get('data_root') or ''
     meta = ds.get('metainfo') or {}
-    classes = tuple(meta.get('classes') or (
-        getattr(cls, 'METAINFO', None) or {}).get('classes') or ())
+    classes = tuple(
+        meta.get('classes')
+        or (getattr(cls, 'METAINFO', None) or {}).get('classes') or ())
     ann_file = _join(root, ds.get('ann_file') or '')
-    common = dict(filter_cfg=ds.get('filter_cfg'),
-                  test_mode=ds.get('test_mode', False))
+    common = dict(
+        filter_cfg=ds.get('filter_cfg'), test_mode=ds.get('test_mode', False))
     if 'CocoDataset' in names:
         img = _join(root, _prefix(ds, 'img')) or root
-        return 'coco', dict(data_root=root, ann_file=ann_file, img_root=img,
-                            classes=classes, **common)
+        return 'coco', dict(
+            data_root=root,
+            ann_file=ann_file,
+            img_root=img,
+            classes=classes,
+            **common)
     if 'XMLDataset' in names:
         return 'voc', dict(
-            data_root=root, ann_file=ann_file,
+            data_root=root,
+            ann_file=ann_file,
             sub_root=_join(root, _prefix(ds, 'sub_data_root')) or root,
-            classes=classes, ann_subdir=ds.get('ann_subdir', 'Annotations'),
-            img_subdir=ds.get('img_subdir', 'JPEGImages'), **common)
+            classes=classes,
+            ann_subdir=ds.get('ann_subdir', 'Annotations'),
+            img_subdir=ds.get('img_subdir', 'JPEGImages'),
+            **common)
     if 'CIFAR10' in names:
         folder = _join(root, _prefix(ds)) or root
         return 'cifar', dict(
-            data_root=root, folder=osp.join(folder, cls.base_folder),
+            data_root=root,
+            folder=osp.join(folder, cls.base_folder),
             files=[f for f, _ in cls.train_list + cls.test_list],
             download=ds.get('download', True),
             name=names[0].replace('Checked', ''))
@@ -141,7 +152,8 @@ def dataset_check(ds, scope):
             if not ds.get('ann_file') and osp.isfile(_join(root, meta_file)):
                 ann_file = _join(root, meta_file)
         return 'image_folder', dict(
-            data_root=root, ann_file=ann_file,
+            data_root=root,
+            ann_file=ann_file,
             img_root=_join(root, prefix) or root,
             extensions=_extensions(ds, cls))
     return None
@@ -242,8 +254,8 @@ def check_run(task, cfg, argv):
     if task == 'test' and args.out:
         check_out(args.out, scope, args.out_item)
     for name in LOADERS[task]:
-        if name == 'val_dataloader' and (cfg.get('val_cfg') is None or
-                                         cfg.get('val_evaluator') is None):
+        if name == 'val_dataloader' and (cfg.get('val_cfg') is None
+                                         or cfg.get('val_evaluator') is None):
             continue  # mmengine's Runner builds no val loop then
         loader = cfg.get(name)
         if isinstance(loader, dict):
@@ -262,5 +274,6 @@ def check_run(task, cfg, argv):
         if len(argv) > 1 and not argv[1].startswith('-'):
             check_checkpoint(argv[1], 'checkpoint')
     work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(argv[0]))[0])
+        'work_dirs',
+        osp.splitext(osp.basename(argv[0]))[0])
     check_writable(work_dir, 'work dir')

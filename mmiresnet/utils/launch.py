@@ -139,15 +139,16 @@ def start_gloo(cfg):
     import torch.distributed as torch_dist
     if torch_dist.is_initialized():
         return
-    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
-                           'MASTER_PORT') if k not in os.environ]
+    missing = [
+        k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+        if k not in os.environ
+    ]
     if missing:
         raise UsageError(f'--launcher pytorch needs {", ".join(missing)} in '
                          'the environment; start it with torchrun or '
                          'tools/dist_train.sh / tools/dist_test.sh')
     kwargs = {}
-    timeout = ((cfg.get('env_cfg') or {}).get('dist_cfg') or {}).get(
-        'timeout')
+    timeout = ((cfg.get('env_cfg') or {}).get('dist_cfg') or {}).get('timeout')
     if timeout is not None:
         kwargs['timeout'] = datetime.timedelta(seconds=timeout)
     torch_dist.init_process_group(backend='gloo', **kwargs)
