@@ -405,3 +405,20 @@ def test_scripts_refuse_missing_arguments(script, args, tmp_path):
     assert proc.returncode == 2
     assert proc.stdout == ''
     assert proc.stderr.startswith('usage: ')
+
+
+def test_checks_do_not_import_the_launcher():
+    """The launcher imports the checks, never the reverse (no cycle)."""
+    import ast
+    for path in sorted((ROOT / 'mmiresnet' / 'checks').rglob('*.py')):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [f'{node.module}.{a.name}' for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any('launch' in n or n.startswith('utils')
+                           for n in names), (path, names)
+    source = (ROOT / 'mmiresnet' / 'utils' / 'launch.py').read_text()
+    assert 'from ..checks' in source
