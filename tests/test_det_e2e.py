@@ -29,14 +29,13 @@ import torch
 
 pytest.importorskip('mmdet')
 
+from mmdet.registry import DATASETS, MODELS  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmdet.registry import DATASETS, MODELS  # noqa: E402
-
-from mmiresnet.datasets.synthetic import (SYNTHETIC_CLASSES,  # noqa: E402
-                                          make_synthetic)
+from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES  # noqa: E402
+from mmiresnet.datasets.synthetic import make_synthetic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs'
@@ -50,8 +49,7 @@ CLASSES_OPT = '(' + ','.join(SYNTHETIC_CLASSES) + ')'
 def data(tmp_path_factory):
     """8 train / 4 val images, long side 96 px, in both layouts."""
     out = tmp_path_factory.mktemp('det_data') / 'synthetic'
-    built, stats = make_synthetic(out, num_train=8, num_val=4, size=96,
-                                  seed=3)
+    built, stats = make_synthetic(out, num_train=8, num_val=4, size=96, seed=3)
     assert built and stats['train']['images'] == 8
     return out
 
@@ -111,7 +109,8 @@ def frcnn_cfg(data, work_dir, max_epochs):
     cfg.model.roi_head.bbox_head.num_classes = len(SYNTHETIC_CLASSES)
     # fewer proposals / sampled RoIs: on CPU the RoI head's fc layers on
     # mmdet's 1000-2000 proposals cost far more than the tiny backbone
-    for proposals in (cfg.model.train_cfg.rpn_proposal, cfg.model.test_cfg.rpn):
+    for proposals in (cfg.model.train_cfg.rpn_proposal,
+                      cfg.model.test_cfg.rpn):
         proposals.nms_pre = 200
         proposals.max_per_img = 64
     cfg.model.train_cfg.rcnn.sampler.num = 32
@@ -127,9 +126,10 @@ def frcnn_cfg(data, work_dir, max_epochs):
         dict(type='LoadImageFromFile'),
         dict(type='Resize', scale=scale, keep_ratio=True),
         dict(type='LoadAnnotations', with_bbox=True),
-        dict(type='PackDetInputs',
-             meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                        'scale_factor'))
+        dict(
+            type='PackDetInputs',
+            meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                       'scale_factor'))
     ]
     voc = dict(
         type='VOCDataset',
@@ -198,8 +198,7 @@ def test_faster_rcnn_voc_train_resume_eval(data, tmp_path):
 def run(cmd, cwd=ROOT, timeout=600, env=None):
     env = dict(os.environ if env is None else env, OMP_NUM_THREADS='1')
     proc = subprocess.run(
-        cmd, cwd=cwd, env=env, timeout=timeout, capture_output=True,
-        text=True)
+        cmd, cwd=cwd, env=env, timeout=timeout, capture_output=True, text=True)
     assert proc.returncode == 0, (
         f'{" ".join(map(str, cmd))} failed ({proc.returncode}):\n'
         f'{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}')
@@ -216,8 +215,8 @@ def synthetic_coco_options(data, batch_size=2):
         'default_hooks.logger.interval=1',
     ]
     for loader, split in (('train_dataloader', 'train'),
-                          ('val_dataloader', 'val'),
-                          ('test_dataloader', 'val')):
+                          ('val_dataloader', 'val'), ('test_dataloader',
+                                                      'val')):
         opts += [
             f'{loader}.batch_size={batch_size}',
             f'{loader}.num_workers=0',
@@ -240,14 +239,17 @@ def coco_map(log):
     return float(values[-1])
 
 
-@pytest.mark.skipif(shutil.which('mim', path=str(BIN)) is None,
-                    reason='openmim is not installed next to this python')
+@pytest.mark.skipif(
+    shutil.which('mim', path=str(BIN)) is None,
+    reason='openmim is not installed next to this python')
 def test_mim_train_users_entry_point(data, tmp_path):
     """``mim train mmdet configs/ssd300_iresnet50_coco.py`` on tiny data."""
     work_dir = tmp_path / 'mim'
-    run([str(BIN / 'mim'), 'train', 'mmdet',
-         'configs/ssd300_iresnet50_coco.py', '--work-dir', str(work_dir),
-         '--cfg-options', *synthetic_coco_options(data)])
+    run([
+        str(BIN / 'mim'), 'train', 'mmdet', 'configs/ssd300_iresnet50_coco.py',
+        '--work-dir',
+        str(work_dir), '--cfg-options', *synthetic_coco_options(data)
+    ])
     assert (work_dir / 'epoch_1.pth').is_file()
     logs = list(work_dir.glob('*/*.log'))
     assert logs and 'coco/bbox_mAP' in logs[0].read_text()
@@ -262,9 +264,12 @@ def dist_run(data, tmp_path_factory):
     env = dict(os.environ, PYTHON=PYTHON, PORT='29533')
     opts = synthetic_coco_options(data)
     # the quickstart model (cheap); its anchors and 5 classes are already set
-    proc = run(['bash', 'tools/dist_train.sh',
-                'configs/ssd/ssd192_iresnet18_synthetic.py', '2', '--work-dir',
-                str(work_dir), '--cfg-options', *opts[1:]], env=env)
+    proc = run([
+        'bash', 'tools/dist_train.sh',
+        'configs/ssd/ssd192_iresnet18_synthetic.py', '2', '--work-dir',
+        str(work_dir), '--cfg-options', *opts[1:]
+    ],
+               env=env)
     return work_dir, opts, proc
 
 
@@ -273,9 +278,8 @@ def test_dist_train_two_cpu_processes(dist_run):
     assert (work_dir / 'epoch_1.pth').is_file()
     log = next(work_dir.glob('*/*.log')).read_text()
     # mmengine's runtime-environment report ("GPU number" = world size)
-    for line in ('Distributed launcher: pytorch',
-                 'Distributed training: True', 'GPU number: 2',
-                 "dist_cfg: {'backend': 'gloo'}"):
+    for line in ('Distributed launcher: pytorch', 'Distributed training: True',
+                 'GPU number: 2', "dist_cfg: {'backend': 'gloo'}"):
         assert line in log, line
     assert 'Epoch(train) [1][2/2]' in log  # 8 images / (2 x 2) per step
     assert proc.returncode == 0
@@ -287,10 +291,13 @@ def test_dist_test_two_cpu_processes(dist_run, tmp_path):
     train_dir, opts, _ = dist_run
     work_dir = tmp_path / 'test'
     env = dict(os.environ, PYTHON=PYTHON, PORT='29534')
-    run(['bash', 'tools/dist_test.sh',
-         'configs/ssd/ssd192_iresnet18_synthetic.py',
-         str(train_dir / 'epoch_1.pth'), '2', '--work-dir', str(work_dir),
-         '--cfg-options', *opts[1:]], env=env)
+    run([
+        'bash', 'tools/dist_test.sh',
+        'configs/ssd/ssd192_iresnet18_synthetic.py',
+        str(train_dir / 'epoch_1.pth'), '2', '--work-dir',
+        str(work_dir), '--cfg-options', *opts[1:]
+    ],
+        env=env)
     log = next(work_dir.glob('*/*.log')).read_text()
     for line in ('Distributed training: True', 'GPU number: 2',
                  "dist_cfg: {'backend': 'gloo'}"):
@@ -303,9 +310,8 @@ def test_dist_test_two_cpu_processes(dist_run, tmp_path):
 def test_config_inherits_ours_by_absolute_path(tmp_path):
     child = tmp_path / 'elsewhere' / 'my_ssd.py'
     child.parent.mkdir()
-    child.write_text(
-        f"_base_ = '{CONFIGS / 'ssd300_iresnet50_coco.py'}'\n"
-        "model = dict(bbox_head=dict(num_classes=5))\n")
+    child.write_text(f"_base_ = '{CONFIGS / 'ssd300_iresnet50_coco.py'}'\n"
+                     "model = dict(bbox_head=dict(num_classes=5))\n")
     cfg = Config.fromfile(str(child))
     assert cfg.custom_imports.imports == ['mmiresnet']
     assert cfg.default_scope == 'mmdet'
@@ -320,15 +326,15 @@ def test_missing_dataset_names_the_path(tmp_path):
     missing = tmp_path / 'no_such_data'
     cfg = Config.fromfile(str(SSD_SYNTHETIC))
     cfg.train_dataloader.dataset.data_root = str(missing) + '/'
-    with pytest.raises(FileNotFoundError,
-                       match=str(missing / 'annotations')):
+    with pytest.raises(FileNotFoundError, match=str(missing / 'annotations')):
         DATASETS.build(cfg.train_dataloader.dataset)
 
-    cfg = Config.fromfile(
-        str(CONFIGS / 'ssd' / 'ssd300_iresnet50_voc0712.py'))
+    cfg = Config.fromfile(str(CONFIGS / 'ssd' / 'ssd300_iresnet50_voc0712.py'))
     datasets = cfg.train_dataloader.dataset.dataset.datasets
     datasets[0].data_root = str(missing) + '/'
-    with pytest.raises(FileNotFoundError, match=str(missing)):
+    # the checked VOC type (mmiresnet.checks) refuses it before loading
+    from mmiresnet.checks.data import PreflightError
+    with pytest.raises(PreflightError, match=str(missing)):
         DATASETS.build(datasets[0])
 
 
@@ -338,8 +344,7 @@ def test_missing_dataset_names_the_path(tmp_path):
     ('faster_rcnn/faster-rcnn_rgsnet50-res_fpn_5e_coco.py',
      'pretrained/rgsnet50-res_in1k.pth'),
 ])
-def test_missing_pretrained_names_the_path(name, path, tmp_path,
-                                           monkeypatch):
+def test_missing_pretrained_names_the_path(name, path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the relative path does not exist here
     cfg = Config.fromfile(str(CONFIGS / name))
     assert cfg.model.backbone.init_cfg.checkpoint == path
@@ -366,14 +371,17 @@ def test_det_inferencer_runs_our_config_with_a_checkpoint(tmp_path):
     model.init_weights()
     checkpoint = tmp_path / 'epoch_4.pth'
     torch.save(
-        dict(state_dict=model.state_dict(),
-             meta=dict(dataset_meta=dict(classes=SYNTHETIC_CLASSES))),
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(dataset_meta=dict(classes=SYNTHETIC_CLASSES))),
         checkpoint)
-    image = np.random.default_rng(0).integers(0, 256, (120, 160, 3),
-                                              dtype=np.uint8)
-    inferencer = DetInferencer(model=str(SSD_SYNTHETIC),
-                               weights=str(checkpoint), device='cpu',
-                               show_progress=False)
+    image = np.random.default_rng(0).integers(
+        0, 256, (120, 160, 3), dtype=np.uint8)
+    inferencer = DetInferencer(
+        model=str(SSD_SYNTHETIC),
+        weights=str(checkpoint),
+        device='cpu',
+        show_progress=False)
     assert inferencer.model.dataset_meta['classes'] == SYNTHETIC_CLASSES
     for key, value in model.state_dict().items():  # the checkpoint's weights
         assert torch.equal(inferencer.model.state_dict()[key], value), key
@@ -381,7 +389,6 @@ def test_det_inferencer_runs_our_config_with_a_checkpoint(tmp_path):
     (pred, ) = result['predictions']
     assert len(pred['bboxes']) == len(pred['scores']) == \
         len(pred['labels']) >= 1
-    assert all(0 <= label < len(SYNTHETIC_CLASSES)
-               for label in pred['labels'])
+    assert all(0 <= label < len(SYNTHETIC_CLASSES) for label in pred['labels'])
     for x1, y1, x2, y2 in pred['bboxes']:  # boxes in the image's pixels
         assert -1 <= x1 <= x2 <= 161 and -1 <= y1 <= y2 <= 121
