@@ -65,10 +65,9 @@ ROW_ORDER = ('ResNet', 'ResStage', 'ResMax', 'iResNet', 'ResGroupFix',
 
 __all__ = [
     'config_root', 'model_name', 'load_model_index', 'model_task',
-    'paper_metrics', 'paper_figures',
-    'paper_table_rows', 'paper_tables', 'split_table', 'config_arch',
-    'register_with_mmpretrain', 'hook_into_mmpretrain', 'families',
-    'model_table'
+    'paper_metrics', 'paper_figures', 'paper_table_rows', 'paper_tables',
+    'split_table', 'config_arch', 'register_with_mmpretrain',
+    'hook_into_mmpretrain', 'families', 'model_table'
 ]
 
 
@@ -259,8 +258,10 @@ def config_arch(backbone):
     depth = backbone.get('depth')
     if depth is None:
         depth = inspect.signature(cls).parameters['depth'].default
-    want = dict(type=backbone['type'], depth=depth,
-                variant=backbone.get('variant') or cls.default_variant)
+    want = dict(
+        type=backbone['type'],
+        depth=depth,
+        variant=backbone.get('variant') or cls.default_variant)
     for name, arch in ARCHS.items():
         if arch.backbone_cfg() == want:
             return name
@@ -321,12 +322,16 @@ def paper_table_rows(tables=None, root=None):
         for table in selected:
             rows.append(((task != CLASSIFICATION, *_table_order(table),
                           arch.depth, rank, num_classes),
-                         dict(table=table, key=split_table(table)[2],
-                              label=label, arch=name,
-                              num_classes=num_classes, task=task,
-                              config=model['Config'],
-                              params_m=meta.get(PAPER_PARAMS),
-                              gflops=meta.get(PAPER_GFLOPS))))
+                         dict(
+                             table=table,
+                             key=split_table(table)[2],
+                             label=label,
+                             arch=name,
+                             num_classes=num_classes,
+                             task=task,
+                             config=model['Config'],
+                             params_m=meta.get(PAPER_PARAMS),
+                             gflops=meta.get(PAPER_GFLOPS))))
     rows.sort(key=lambda row: row[0])
     return [row for _, row in rows]
 
@@ -482,12 +487,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description='Print the model-zoo tables (Markdown) of the model '
         'index, model-index.yml.')
-    parser.add_argument('--task',
-                        choices=(CLASSIFICATION, DETECTION),
-                        help='only this task')
-    parser.add_argument('--family',
-                        help='only the table of one family folder, '
-                        'configs/FAMILY/ (as its README.md holds it)')
+    parser.add_argument(
+        '--task', choices=(CLASSIFICATION, DETECTION), help='only this task')
+    parser.add_argument(
+        '--family',
+        help='only the table of one family folder, '
+        'configs/FAMILY/ (as its README.md holds it)')
     args = parser.parse_args(argv)
     try:
         if args.family is not None:

@@ -10,8 +10,7 @@ import torch
 from mmengine.config import Config
 
 from mmiresnet.utils import launch
-from mmiresnet.utils.config_index import (cls_config_paths,
-                                          family_config_paths)
+from mmiresnet.utils.config_index import cls_config_paths, family_config_paths
 from mmiresnet.utils.model_stats import count_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,8 +45,12 @@ IMAGENET_PARAMS = {
     'rgsnet50-resnet_4xb32_in1k': 25_557_032,
 }
 # Table 5 of the iResNet paper, millions (CIFAR-10 / CIFAR-100 heads).
-CIFAR_PARAMS_M = {164: (1.70, 1.73), 1001: (10.33, 10.35),
-                  2000: (20.62, 20.65), 3002: (30.93, 30.96)}
+CIFAR_PARAMS_M = {
+    164: (1.70, 1.73),
+    1001: (10.33, 10.35),
+    2000: (20.62, 20.65),
+    3002: (30.93, 30.96)
+}
 # Building thousands of blocks takes seconds even on the meta device; for
 # these the same family at a small depth stands in for the channel check
 # (widths do not depend on depth) and the count uses test_backbones' oracle.
@@ -80,20 +83,29 @@ def load_cfg(name):
 
 def test_expected_configs_are_found():
     names = set(CLS_CONFIGS)
-    expected = {f'iresnet{d}_8xb32_in1k' for d in (50, 101, 152, 200, 302,
-                                                    404)}
+    expected = {
+        f'iresnet{d}_8xb32_in1k'
+        for d in (50, 101, 152, 200, 302, 404)
+    }
     expected |= {f'iresgroup{d}_8xb32_in1k' for d in (50, 101, 152)}
     expected |= {f'iresgroupfix{d}_8xb32_in1k' for d in (50, 101, 152)}
     expected |= {f'rgsnet50-{v}_4xb32_in1k' for v in ('b', 'd', 'res')}
-    expected |= {f'{a}50_8xb32_in1k' for a in ('resnet', 'resstage',
-                                                'resmax')}
-    expected |= {f'{a}164_1xb64_cifar{c}' for a in ('iresnet', 'resnet')
-                 for c in (10, 100)}
-    expected |= {f'iresnet{d}_1xb64_cifar{c}' for d in (1001, 2000, 3002)
-                 for c in (10, 100)}
-    expected |= {f'rgsnet26-{v}{w}_2xb64_cifar100'
-                 for v in ('resnet', 'b', 'd', 'res')
-                 for w in ('-0.25x', '-0.5x', '', '-2x')}
+    expected |= {f'{a}50_8xb32_in1k' for a in ('resnet', 'resstage', 'resmax')}
+    expected |= {
+        f'{a}164_1xb64_cifar{c}'
+        for a in ('iresnet', 'resnet')
+        for c in (10, 100)
+    }
+    expected |= {
+        f'iresnet{d}_1xb64_cifar{c}'
+        for d in (1001, 2000, 3002)
+        for c in (10, 100)
+    }
+    expected |= {
+        f'rgsnet26-{v}{w}_2xb64_cifar100'
+        for v in ('resnet', 'b', 'd', 'res')
+        for w in ('-0.25x', '-0.5x', '', '-2x')
+    }
     expected |= {'iresnet29_digits', 'resnet29_digits'}
     assert expected <= names, sorted(expected - names)
     # Detection configs in the same folder are not picked up.
@@ -135,8 +147,8 @@ def test_config_loads_and_builds(name):
     if 'cifar' in name and cfg.model.backbone.type == 'IResNetCIFAR':
         c10, c100 = CIFAR_PARAMS_M[depth]
         if not huge:
-            assert round(params / 1e6, 2) == (c100 if 'cifar100' in name
-                                              else c10)
+            assert round(params / 1e6, 2) == (
+                c100 if 'cifar100' in name else c10)
 
 
 def test_children_change_only_the_backbone():
@@ -158,8 +170,9 @@ def test_recipes():
     assert ires.train_dataloader.batch_size * 8 == \
         ires.auto_scale_lr.base_batch_size == 256
     train_types = [t['type'] for t in ires.train_dataloader.dataset.pipeline]
-    assert train_types == ['LoadImageFromFile', 'RandomResizedCrop',
-                           'RandomFlip', 'PackInputs']
+    assert train_types == [
+        'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'PackInputs'
+    ]
     test_pipe = ires.val_dataloader.dataset.pipeline
     assert test_pipe[1] == dict(type='ResizeEdge', scale=256, edge='short')
     assert test_pipe[2] == dict(type='CenterCrop', crop_size=224)
@@ -193,8 +206,10 @@ def test_recipes():
 
 def _batch(model, num_classes, size=32, n=2):
     from mmpretrain.structures import DataSample
-    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
-              for _ in range(n)]
+    inputs = [
+        torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+        for _ in range(n)
+    ]
     samples = [DataSample().set_gt_label(i % num_classes) for i in range(n)]
     return model.data_preprocessor(
         dict(inputs=inputs, data_samples=samples), True)
@@ -265,14 +280,12 @@ def test_head_dropout_only_in_training():
 
 def test_head_loss_and_topk():
     from mmpretrain.structures import DataSample
-    head = build_head(num_classes=4, in_channels=8, topk=(1, 2),
-                      cal_acc=True)
+    head = build_head(num_classes=4, in_channels=8, topk=(1, 2), cal_acc=True)
     feats = (torch.randn(4, 8, 2, 2), )
     samples = [DataSample().set_gt_label(i) for i in range(4)]
     losses = head.loss(feats, samples)
     assert set(losses) == {'loss', 'accuracy_top-1', 'accuracy_top-2'}
-    expected = torch.nn.functional.cross_entropy(head(feats),
-                                                 torch.arange(4))
+    expected = torch.nn.functional.cross_entropy(head(feats), torch.arange(4))
     torch.testing.assert_close(losses['loss'], expected)
 
 
@@ -289,8 +302,8 @@ def test_head_default_init_is_pytorch_linear():
 @pytest.mark.parametrize('kwargs, match', [
     (dict(num_classes=0, in_channels=8), 'num_classes=0'),
     (dict(num_classes=3, in_channels=-1), 'in_channels=-1'),
-    (dict(num_classes=3, in_channels=8, dropout_ratio=1.0),
-     'dropout_ratio=1.0'),
+    (dict(num_classes=3, in_channels=8,
+          dropout_ratio=1.0), 'dropout_ratio=1.0'),
 ])
 def test_head_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -310,7 +323,7 @@ def test_converted_head_keys():
     assert set(head.state_dict()) == {'fc.weight', 'fc.bias'}
 
 
-# -- entry points --------------------------------------------------------------
+# -- entry points -------------------------------------------------------------
 class Captured(Exception):
     """Raised instead of building the Runner."""
 
@@ -331,17 +344,17 @@ def runner_cfg(monkeypatch, task, argv):
     monkeypatch.setattr(launch, 'check_run', lambda *args: None)
     with pytest.raises(Captured):
         launch.run(task, argv)
-    assert Path(seen['script']).parts[-4:] == ('mmpretrain', '.mim',
-                                               'tools', f'{task}.py')
+    assert Path(seen['script']).parts[-4:] == ('mmpretrain', '.mim', 'tools',
+                                               f'{task}.py')
     return seen['cfg']
 
 
 def test_train_merges_cli_like_mmpretrain(monkeypatch, tmp_path):
     config = str(CONFIG_DIR / 'iresnet_cifar' / 'iresnet29_digits.py')
     cfg = runner_cfg(monkeypatch, 'train', [
-        config, '--work-dir', str(tmp_path), '--amp', '--resume',
-        '--auto-scale-lr', '--cfg-options', 'train_cfg.max_epochs=3',
-        'train_dataloader.num_workers=0'
+        config, '--work-dir',
+        str(tmp_path), '--amp', '--resume', '--auto-scale-lr', '--cfg-options',
+        'train_cfg.max_epochs=3', 'train_dataloader.num_workers=0'
     ])
     assert cfg.work_dir == str(tmp_path)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
@@ -363,8 +376,8 @@ def test_train_merges_cli_like_mmpretrain(monkeypatch, tmp_path):
 def test_test_merges_cli_like_mmpretrain(monkeypatch, tmp_path, capsys):
     config = str(CONFIG_DIR / 'iresnet_cifar' / 'iresnet29_digits.py')
     cfg = runner_cfg(monkeypatch, 'test', [
-        config, 'ckpt.pth', '--work-dir', str(tmp_path), '--tta',
-        '--cfg-options', 'test_dataloader.batch_size=7'
+        config, 'ckpt.pth', '--work-dir',
+        str(tmp_path), '--tta', '--cfg-options', 'test_dataloader.batch_size=7'
     ])
     assert cfg.load_from == 'ckpt.pth'
     assert cfg.model.type == 'mmpretrain.AverageClsScoreTTA'

@@ -17,12 +17,12 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
+                              OfficialNet)
 
 from mmiresnet.datasets.digits import make_digits
 from mmiresnet.models.backbones import IResNet
 from mmiresnet.utils.launch import cfg_options_of
-from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
-                              OfficialNet)
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = REPO / 'tools'
@@ -36,8 +36,12 @@ MIN_ACCURACY = 90.0
 def run(cmd, env=None, timeout=900):
     """Run a command from the repository root with one OpenMP thread."""
     env = dict(os.environ, OMP_NUM_THREADS='1', **(env or {}))
-    proc = subprocess.run([str(c) for c in cmd], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([str(c) for c in cmd],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
     assert proc.returncode == 0, (
         f'{" ".join(map(str, cmd))} failed ({proc.returncode}):\n'
         f'{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}')
@@ -47,9 +51,12 @@ def run(cmd, env=None, timeout=900):
 def run_tool(name, *args):
     """``python tools/<name> ARGS``; the finished process (any exit)."""
     return subprocess.run(
-        [sys.executable, str(TOOLS / name), *map(str, args)], cwd=REPO,
-        env=dict(os.environ, OMP_NUM_THREADS='1'), capture_output=True,
-        text=True, timeout=300)
+        [sys.executable, str(TOOLS / name), *map(str, args)],
+        cwd=REPO,
+        env=dict(os.environ, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 def val_accuracies(work_dir):
@@ -78,7 +85,7 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-# -- digits: real data, the library's own scripts ------------------------------
+# -- digits: real data, the library's own scripts -----------------------------
 @pytest.fixture(scope='module')
 def digits_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('data') / 'digits'
@@ -103,8 +110,10 @@ def digits_options(root, epochs=EPOCHS):
 def digits_run(digits_root, tmp_path_factory):
     """Train iResNet-29 on the digits through tools/train.py."""
     work_dir = tmp_path_factory.mktemp('digits_work')
-    run([sys.executable, TOOLS / 'train.py', DIGITS_CONFIG, '--work-dir',
-         work_dir, '--cfg-options', *digits_options(digits_root)])
+    run([
+        sys.executable, TOOLS / 'train.py', DIGITS_CONFIG, '--work-dir',
+        work_dir, '--cfg-options', *digits_options(digits_root)
+    ])
     return work_dir
 
 
@@ -121,10 +130,12 @@ def test_digits_training_reaches_90_percent(digits_run, digits_root):
     assert val >= MIN_ACCURACY, f'val top-1 {val:.2f}% after {EPOCHS} epochs'
     # The written checkpoint gives the same accuracy through tools/test.py.
     out = work_dir / 'test' / 'metrics.pkl'
-    run([sys.executable, TOOLS / 'test.py', DIGITS_CONFIG,
-         work_dir / f'epoch_{EPOCHS}.pth', '--work-dir', work_dir / 'test',
-         '--out', out, '--out-item', 'metrics', '--cfg-options',
-         f'test_dataloader.dataset.data_root={digits_root}'])
+    run([
+        sys.executable, TOOLS / 'test.py', DIGITS_CONFIG,
+        work_dir / f'epoch_{EPOCHS}.pth', '--work-dir', work_dir / 'test',
+        '--out', out, '--out-item', 'metrics', '--cfg-options',
+        f'test_dataloader.dataset.data_root={digits_root}'
+    ])
     metrics = mmengine.load(out)
     assert metrics['accuracy/top1'] == pytest.approx(val)
 
@@ -185,7 +196,9 @@ def test_runner_checkpoint_resumes_weights_only(digits_run, digits_root,
     for key, value in saved_state.items():
         torch.testing.assert_close(
             probe.optimizer['state'][key]['momentum_buffer'],
-            value['momentum_buffer'], rtol=0, atol=0)
+            value['momentum_buffer'],
+            rtol=0,
+            atol=0)
     for key, value in ckpt['state_dict'].items():
         assert torch.equal(probe.weights[key], value), key
     assert probe.lr == pytest.approx(
@@ -193,7 +206,7 @@ def test_runner_checkpoint_resumes_weights_only(digits_run, digits_root,
     assert resumed.epoch == EPOCHS  # then trained the last epoch
 
 
-# -- distributed: tools/dist_train.sh / tools/dist_test.sh on 2 CPU processes --
+# -- distributed: tools/dist_train.sh / tools/dist_test.sh on 2 CPU processes -
 DIST_EPOCHS = 2
 DIST_TRAIN_IMAGES = 256  # 2 steps an epoch: 2 processes x batch 64
 DIST_VAL_IMAGES = 64
@@ -214,8 +227,10 @@ def dist_run(digits_root, tmp_path_factory):
     ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options.append(f'{loader}.num_workers=0')
-    run(['bash', TOOLS / 'dist_train.sh', DIGITS_CONFIG, '2', '--work-dir',
-         work_dir, '--cfg-options', *options],
+    run([
+        'bash', TOOLS / 'dist_train.sh', DIGITS_CONFIG, '2', '--work-dir',
+        work_dir, '--cfg-options', *options
+    ],
         env=dict(PYTHON=sys.executable, PORT='29541'))
     return work_dir, options
 
@@ -239,9 +254,11 @@ def test_dist_test_two_cpu_processes(dist_run, tmp_path):
     accuracy of the same checkpoint on the same images."""
     train_dir, options = dist_run
     out = tmp_path / 'metrics.pkl'
-    run(['bash', TOOLS / 'dist_test.sh', DIGITS_CONFIG,
-         train_dir / f'epoch_{DIST_EPOCHS}.pth', '2', '--work-dir', tmp_path,
-         '--out', out, '--out-item', 'metrics', '--cfg-options', *options],
+    run([
+        'bash', TOOLS / 'dist_test.sh', DIGITS_CONFIG,
+        train_dir / f'epoch_{DIST_EPOCHS}.pth', '2', '--work-dir', tmp_path,
+        '--out', out, '--out-item', 'metrics', '--cfg-options', *options
+    ],
         env=dict(PYTHON=sys.executable, PORT='29542'))
     log = last_log(tmp_path)
     for line in DIST_LINES:
@@ -253,7 +270,7 @@ def test_dist_test_two_cpu_processes(dist_run, tmp_path):
         val_accuracies(train_dir)[DIST_EPOCHS])
 
 
-# -- official -> classifier -> detection backbone ------------------------------
+# -- official -> classifier -> detection backbone -----------------------------
 def randomize(model, seed=0):
     """Random weights and BN statistics, so that layouts must really match."""
     gen = torch.Generator().manual_seed(seed)
@@ -268,11 +285,12 @@ def randomize(model, seed=0):
 
 
 OFFICIAL = {
-    'iresnet50': (lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3)),
-                  'iresnet/iresnet50_8xb32_in1k'),
-    'iresgroup50': (lambda: OfficialNet(
-        OfficialBottleneck, (3, 4, 6, 3), group='scaled'),
-                    'iresgroup/iresgroup50_8xb32_in1k'),
+    'iresnet50':
+    (lambda: OfficialNet(OfficialBottleneck,
+                         (3, 4, 6, 3)), 'iresnet/iresnet50_8xb32_in1k'),
+    'iresgroup50':
+    (lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3), group='scaled'),
+     'iresgroup/iresgroup50_8xb32_in1k'),
 }
 
 
@@ -285,8 +303,10 @@ def official_files(tmp_path_factory):
         torch.manual_seed(0)
         model = randomize(make())
         path = root / f'{arch}.pth'
-        torch.save({f'module.{k}': v for k, v in model.state_dict().items()},
-                   path)
+        torch.save({
+            f'module.{k}': v
+            for k, v in model.state_dict().items()
+        }, path)
         files[arch] = (path, model)
     return files
 
@@ -301,8 +321,7 @@ def tool(name, *args):
 
 
 def convert(src, arch, *extra):
-    return tool('convert_official_checkpoint.py', src, '--arch', arch,
-                *extra)
+    return tool('convert_official_checkpoint.py', src, '--arch', arch, *extra)
 
 
 def cls_to_det(*args):
@@ -352,11 +371,13 @@ def test_classifier_to_ssd_trunk_loads_completely(official_files, tmp_path):
     full = tmp_path / 'epoch_90.pth'
     runner_style_checkpoint(classifier, full)
     out = tmp_path / 'trunk.pth'
-    cls_to_det(full, '--arch', 'iresnet50', '--num-stages', '3', '--out',
-               out)
-    trunk = IResNet(depth=50, num_stages=3, strides=(2, 2, 1),
-                    out_indices=(2, ),
-                    init_cfg=dict(type='Pretrained', checkpoint=str(out)))
+    cls_to_det(full, '--arch', 'iresnet50', '--num-stages', '3', '--out', out)
+    trunk = IResNet(
+        depth=50,
+        num_stages=3,
+        strides=(2, 2, 1),
+        out_indices=(2, ),
+        init_cfg=dict(type='Pretrained', checkpoint=str(out)))
     trunk.init_weights()  # refuses any missing or misshapen key
     state = trunk.state_dict()
     assert not any(k.startswith('layer4.') for k in state)
@@ -397,16 +418,18 @@ def test_official_converter_names_bad_keys(official18, tmp_path):
 
 
 def test_cls_to_det_names_bad_keys(official18, tmp_path):
-    classifier = {f'backbone.{k}': v for k, v in official18.items()
-                  if not k.startswith('fc.')}
+    classifier = {
+        f'backbone.{k}': v
+        for k, v in official18.items() if not k.startswith('fc.')
+    }
     classifier.pop('backbone.layer1.0.bn1.weight')
     classifier['backbone.layer2.0.bn1.bias'] = torch.zeros(7)
     classifier['backbone.stem.extra'] = torch.zeros(1)
     src = tmp_path / 'cls.pth'
     torch.save({'state_dict': classifier}, src)
     with pytest.raises(SystemExit) as err:
-        cls_to_det(src, '--arch', 'iresnet18', '--num-stages', '3',
-                   '--out', tmp_path / 'out.pth')
+        cls_to_det(src, '--arch', 'iresnet18', '--num-stages', '3', '--out',
+                   tmp_path / 'out.pth')
     message = str(err.value.code)
     assert 'layer1.0.bn1.weight' in message
     assert 'layer2.0.bn1.bias: (7,) != expected (128,)' in message
@@ -416,14 +439,20 @@ def test_cls_to_det_names_bad_keys(official18, tmp_path):
 
 def test_det_trunk_refused_by_the_wrong_backbone(official18, tmp_path):
     src = tmp_path / 'cls.pth'
-    torch.save({'state_dict': {f'backbone.{k}': v
-                               for k, v in official18.items()
-                               if not k.startswith('fc.')}}, src)
+    torch.save(
+        {
+            'state_dict': {
+                f'backbone.{k}': v
+                for k, v in official18.items() if not k.startswith('fc.')
+            }
+        }, src)
     out = tmp_path / 'trunk18.pth'
-    cls_to_det(src, '--arch', 'iresnet18', '--num-stages', '3', '--out',
-               out)
-    wrong = IResNet(depth=34, num_stages=3, strides=(2, 2, 1),
-                    init_cfg=dict(type='Pretrained', checkpoint=str(out)))
+    cls_to_det(src, '--arch', 'iresnet18', '--num-stages', '3', '--out', out)
+    wrong = IResNet(
+        depth=34,
+        num_stages=3,
+        strides=(2, 2, 1),
+        init_cfg=dict(type='Pretrained', checkpoint=str(out)))
     with pytest.raises(ValueError, match=r'missing keys[\s\S]*layer1\.2\.'):
         wrong.init_weights()
 
@@ -444,8 +473,7 @@ def test_outputs_never_overwritten_without_force(official18, tmp_path):
     assert out_trunk.read_bytes() == original
     # With --force both are replaced by loadable files.
     convert(src, 'iresnet18', '--out-cls', out_cls, '--force')
-    cls_to_det(out_cls, '--arch', 'iresnet18', '--out', out_trunk,
-               '--force')
+    cls_to_det(out_cls, '--arch', 'iresnet18', '--out', out_trunk, '--force')
     for path in (out_cls, out_trunk):
-        assert isinstance(torch.load(path, weights_only=True)['state_dict'],
-                          dict)
+        assert isinstance(
+            torch.load(path, weights_only=True)['state_dict'], dict)

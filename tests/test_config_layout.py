@@ -39,8 +39,9 @@ LEAVES = sorted(CONFIG_DIR.glob('*/*.py'))
 LEAVES = [p for p in LEAVES if p.parent != BASE_DIR]
 USERS_PATH = CONFIG_DIR / 'ssd300_iresnet50_coco.py'
 ALL_FILES = sorted(CONFIG_DIR.rglob('*.py'))
-RUNTIMES = {BASE_DIR / 'default_runtime_cls.py',
-            BASE_DIR / 'default_runtime_det.py'}
+RUNTIMES = {
+    BASE_DIR / 'default_runtime_cls.py', BASE_DIR / 'default_runtime_det.py'
+}
 DET_PREFIXES = ('ssd', 'faster-rcnn')
 
 
@@ -67,9 +68,10 @@ def layout_problems(root):
         for name in ('README.md', 'metafile.yml'):
             if not (family / name).is_file():
                 problems.append(f'{family.name}/ has no {name}')
-        others = sorted(p.name for p in family.iterdir()
-                        if p.suffix != '.py'
-                        and p.name not in ('README.md', 'metafile.yml'))
+        others = sorted(
+            p.name for p in family.iterdir()
+            if p.suffix != '.py' and p.name not in ('README.md',
+                                                    'metafile.yml'))
         if others:
             problems.append(f'{family.name}/ holds {others}')
         metafile = family / 'metafile.yml'
@@ -102,8 +104,8 @@ def layout_problems(root):
         if index.is_file() else []
     if not index.is_file():
         problems.append('no model-index.yml')
-    want = sorted(p.relative_to(root).as_posix()
-                  for p in configs.glob('*/metafile.yml'))
+    want = sorted(
+        p.relative_to(root).as_posix() for p in configs.glob('*/metafile.yml'))
     if sorted(imports) != want:
         problems.append(f'model-index.yml imports {sorted(imports)}, not '
                         f'the metafiles {want}')
@@ -111,9 +113,11 @@ def layout_problems(root):
 
 
 def test_family_folders_with_readme_and_metafile():
-    assert {p.name for p in FAMILIES} == {
-        'iresnet', 'iresnet_ablations', 'iresgroup', 'iresgroupfix',
-        'iresnet_cifar', 'rgsnet', 'ssd', 'faster_rcnn'}
+    assert {p.name
+            for p in FAMILIES} == {
+                'iresnet', 'iresnet_ablations', 'iresgroup', 'iresgroupfix',
+                'iresnet_cifar', 'rgsnet', 'ssd', 'faster_rcnn'
+            }
     assert len(LEAVES) == 100
     assert layout_problems(REPO) == []
 
@@ -128,8 +132,8 @@ def test_layout_problems_are_found(tmp_path):
     assert layout_problems(tmp_path) == []
     (configs / 'rgsnet' / 'README.md').unlink()
     (configs / 'ssd' / 'metafile.yml').unlink()
-    (configs / 'iresnet' / 'iresnet77_8xb32_in1k.py').write_text(
-        "_base_ = './iresnet50_8xb32_in1k.py'\n")
+    (configs / 'iresnet' / 'iresnet77_8xb32_in1k.py'
+     ).write_text("_base_ = './iresnet50_8xb32_in1k.py'\n")
     shutil.move(configs / 'iresgroup' / 'iresgroup101_8xb32_in1k.py',
                 configs / 'iresgroupfix' / 'iresgroup101_8xb32_in1k.py')
     (configs / 'new').mkdir()
@@ -152,11 +156,13 @@ def test_layout_problems_are_found(tmp_path):
 
 def test_only_the_users_path_is_outside_the_families():
     assert sorted(CONFIG_DIR.glob('*.py')) == [USERS_PATH]
-    code = [line for line in USERS_PATH.read_text().splitlines()
-            if line.strip() and not line.startswith('#')]
+    code = [
+        line for line in USERS_PATH.read_text().splitlines()
+        if line.strip() and not line.startswith('#')
+    ]
     assert code == ["_base_ = ['./ssd/ssd300_iresnet50_coco.py']"]
-    assert {p.name for p in CONFIG_DIR.iterdir() if p.is_file()} == {
-        USERS_PATH.name}
+    assert {p.name
+            for p in CONFIG_DIR.iterdir() if p.is_file()} == {USERS_PATH.name}
     assert not (CONFIG_DIR / 'model-index.yml').exists()
     assert (REPO / 'model-index.yml').is_file()
 
@@ -166,9 +172,8 @@ def assignments(path):
     tree = ast.parse(path.read_text(), str(path))
     return {
         node.targets[0].id: node.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and len(node.targets) == 1
-        and isinstance(node.targets[0], ast.Name)
+        for node in tree.body if isinstance(node, ast.Assign)
+        and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
     }
 
 
@@ -194,8 +199,9 @@ def ancestors(path):
 
 
 def test_base_dir_layout():
-    assert {p.name for p in BASE_DIR.iterdir() if p.is_dir()} == {
-        'models', 'datasets', 'schedules'}
+    assert {p.name
+            for p in BASE_DIR.iterdir()
+            if p.is_dir()} == {'models', 'datasets', 'schedules'}
     top = {p.name for p in BASE_DIR.glob('*.py')}
     assert {r.name for r in RUNTIMES} <= top
     # The other top-level bases are detection recipes (data + schedule +
@@ -213,8 +219,9 @@ def test_local_bases_exist(path):
 
 def test_every_base_is_used():
     used = set().union(*(ancestors(leaf) for leaf in LEAVES))
-    unused = sorted(str(p.relative_to(CONFIG_DIR))
-                    for p in BASE_DIR.rglob('*.py') if p.resolve() not in used)
+    unused = sorted(
+        str(p.relative_to(CONFIG_DIR)) for p in BASE_DIR.rglob('*.py')
+        if p.resolve() not in used)
     assert not unused
 
 
@@ -246,8 +253,9 @@ def backbone_delete(path):
 
 
 def test_backbone_blocks_written_once():
-    replacing = sorted(p.relative_to(CONFIG_DIR).as_posix()
-                       for p in ALL_FILES if backbone_delete(p))
+    replacing = sorted(
+        p.relative_to(CONFIG_DIR).as_posix() for p in ALL_FILES
+        if backbone_delete(p))
     # One block per detector (SSD trunk, Faster R-CNN trunk) plus the
     # RGSNet CIFAR classifier.
     assert replacing == [
@@ -258,13 +266,17 @@ def test_backbone_blocks_written_once():
 
 
 def code_lines(path):
-    return [line for line in path.read_text().splitlines()
-            if line.strip() and not line.lstrip().startswith('#')]
+    return [
+        line for line in path.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith('#')
+    ]
 
 
 @pytest.mark.parametrize(
-    'leaf', [p for p in LEAVES if p.name.startswith(DET_PREFIXES)
-             and 'synthetic' not in p.name],
+    'leaf', [
+        p for p in LEAVES
+        if p.name.startswith(DET_PREFIXES) and 'synthetic' not in p.name
+    ],
     ids=rel_id)
 def test_detection_leaves_are_short(leaf):
     """A leaf names its model piece and recipe, or a depth and weights."""

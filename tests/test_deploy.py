@@ -19,8 +19,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import mmiresnet  # noqa: F401  (registers the models)
 from mmiresnet.archs import ARCHS, FAMILIES
 from mmiresnet.models.backbones.blocks import ResidualBlock
-from mmiresnet.utils.deploy import (TensorForward, export_onnx,
-                                    export_program, onnxruntime_outputs)
+from mmiresnet.utils.deploy import (TensorForward, export_onnx, export_program,
+                                    onnxruntime_outputs)
 
 REPO = Path(__file__).resolve().parents[1]
 IRESNET50_CONFIG = REPO / 'configs' / 'iresnet' / 'iresnet50_8xb32_in1k.py'
@@ -36,8 +36,10 @@ def fuse_archs():
     names = []
     for fam in FAMILIES:
         for block_type in ('basic', 'bottleneck'):
-            archs = [a for a in ARCHS.values()
-                     if a.family is fam and a.block_type == block_type]
+            archs = [
+                a for a in ARCHS.values()
+                if a.family is fam and a.block_type == block_type
+            ]
             if archs:
                 full = [a for a in archs if min(a.stage_blocks) >= 3]
                 names.append(min(full or archs, key=lambda a: a.depth).name)
@@ -85,15 +87,15 @@ def build(cfg, seed=0):
 
 
 def flat(outs):
-    return [outs] if torch.is_tensor(outs) else [
-        t for o in outs for t in flat(o)]
+    return [outs
+            ] if torch.is_tensor(outs) else [t for o in outs for t in flat(o)]
 
 
 def max_rel_diff(outs, refs):
     outs, refs = flat(outs), flat(refs)
     assert len(outs) == len(refs) > 0
-    return max(float((o - r).abs().max() / r.abs().max())
-               for o, r in zip(outs, refs))
+    return max(
+        float((o - r).abs().max() / r.abs().max()) for o, r in zip(outs, refs))
 
 
 def unfusable_norms(model):
@@ -148,8 +150,9 @@ def test_fuse_folds_exactly_the_conv_norms_of_every_arch(arch):
 
 def test_fuse_covers_every_family_and_block_role():
     names = fuse_archs()
-    assert {ARCHS[n].family.name for n in names} == {
-        fam.name for fam in FAMILIES}
+    assert {ARCHS[n].family.name
+            for n in names} == {fam.name
+                                for fam in FAMILIES}
     assert {ARCHS[n].block_type for n in names} == {'basic', 'bottleneck'}
     model = MODELS.build(small_cfg('iresnet50'))
     blocks = [b for b in model.modules() if isinstance(b, ResidualBlock)]
@@ -218,8 +221,8 @@ def export_models():
             for name in EXPORT_BACKBONES] + [('classifier', small_classifier)]
 
 
-@pytest.mark.parametrize('name,make', export_models(),
-                         ids=[n for n, _ in export_models()])
+@pytest.mark.parametrize(
+    'name,make', export_models(), ids=[n for n, _ in export_models()])
 def test_torch_export(name, make):
     model = make()
     program = export_program(model, torch.randn(2, 3, 64, 64))
@@ -230,8 +233,8 @@ def test_torch_export(name, make):
     assert max_rel_diff(out, ref) <= 1e-5
 
 
-@pytest.mark.parametrize('name,make', export_models(),
-                         ids=[n for n, _ in export_models()])
+@pytest.mark.parametrize(
+    'name,make', export_models(), ids=[n for n, _ in export_models()])
 def test_onnx_matches_onnxruntime(name, make, tmp_path):
     pytest.importorskip('onnxruntime')
     pytest.importorskip('onnxscript')
@@ -265,16 +268,19 @@ def test_dynamic_batch_needs_a_batch_of_two():
     model = build(small_cfg('iresnet18', num_stages=1))
     with pytest.raises(ValueError, match='batch >= 2'):
         export_program(model, torch.randn(1, 3, 32, 32))
-    program = export_program(model, torch.randn(1, 3, 32, 32),
-                             dynamic_batch=False)
+    program = export_program(
+        model, torch.randn(1, 3, 32, 32), dynamic_batch=False)
     assert flat(program.module()(torch.randn(1, 3, 32, 32)))[0].shape[0] == 1
 
 
 # -- tools/export.py --------------------------------------------------------
 def run_export(*args):
     return subprocess.run(
-        [sys.executable, str(REPO / 'tools/export.py'), *map(str, args)],
-        cwd=REPO, capture_output=True, text=True,
+        [sys.executable,
+         str(REPO / 'tools/export.py'), *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
         env=dict(os.environ, OMP_NUM_THREADS='1'))
 
 
@@ -283,8 +289,8 @@ def test_export_tool_verifies(suffix, tmp_path):
     if suffix == '.onnx':
         pytest.importorskip('onnxruntime')
     out = tmp_path / f'digits{suffix}'
-    proc = run_export(DIGITS_CONFIG, '--out', out,
-                      '--fuse-conv-bn', '--verify')
+    proc = run_export(DIGITS_CONFIG, '--out', out, '--fuse-conv-bn',
+                      '--verify')
     assert proc.returncode == 0, proc.stderr
     assert 'verify: max relative difference' in proc.stdout
     diff = float(proc.stdout.split('difference ')[1].split()[0])
@@ -298,21 +304,21 @@ def test_export_tool_loads_checkpoint_and_refuses_bad_ones(tmp_path):
     good = tmp_path / 'good.pth'
     torch.save(dict(state_dict=model.state_dict()), good)
     out = tmp_path / 'm.pt2'
-    proc = run_export(DIGITS_CONFIG, '--out', out,
-                      '--checkpoint', good)
+    proc = run_export(DIGITS_CONFIG, '--out', out, '--checkpoint', good)
     assert proc.returncode == 0, proc.stderr
     x = torch.randn(3, 3, 16, 16)
     with torch.no_grad():
-        assert max_rel_diff(torch.export.load(str(out)).module()(x),
-                            TensorForward(model)(x)) <= 1e-5
+        assert max_rel_diff(
+            torch.export.load(str(out)).module()(x),
+            TensorForward(model)(x)) <= 1e-5
     wrong = tmp_path / 'wrong.pth'
     torch.save({'backbone.conv1.weight': torch.zeros(1)}, wrong)
     truncated = tmp_path / 'truncated.pth'
     truncated.write_bytes(good.read_bytes()[:100])
     for ckpt, message in [(wrong, 'does not fit the config'),
                           (truncated, 'not a PyTorch checkpoint')]:
-        proc = run_export(DIGITS_CONFIG, '--out',
-                          tmp_path / 'n.pt2', '--checkpoint', ckpt)
+        proc = run_export(DIGITS_CONFIG, '--out', tmp_path / 'n.pt2',
+                          '--checkpoint', ckpt)
         assert proc.returncode == 2
         assert proc.stderr.strip().splitlines()[-1].startswith('error: ')
         assert message in proc.stderr and 'Traceback' not in proc.stderr
@@ -351,8 +357,7 @@ def test_shortcut_maxpool_fast_path_is_exact():
     x[:, :4] = x[:, :4].relu()  # ties at zero, as after a ReLU
     with torch.no_grad():
         assert pool._use_onednn(x)
-        assert torch.equal(pool(x), torch.nn.functional.max_pool2d(
-            x, 3, 2, 1))
+        assert torch.equal(pool(x), torch.nn.functional.max_pool2d(x, 3, 2, 1))
     x.requires_grad_()
     assert not pool._use_onednn(x)  # training: PyTorch's own kernel
     pool(x).sum().backward()
@@ -401,8 +406,8 @@ def test_compile_ssd300_predict_matches_eager():
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
     cfg = Config.fromfile(REPO / 'configs/ssd300_iresnet50_coco.py').model
-    cfg.backbone.update(init_cfg=None, base_channels=16,
-                        stage_blocks=(2, 2, 2))
+    cfg.backbone.update(
+        init_cfg=None, base_channels=16, stage_blocks=(2, 2, 2))
     widths = (256, 128, 128, 64, 64, 64)
     cfg.neck.update(in_channels=widths[:1], out_channels=widths)
     cfg.bbox_head.in_channels = widths
@@ -410,11 +415,14 @@ def test_compile_ssd300_predict_matches_eager():
     model = DET_MODELS.build(cfg)
     randomize_norms(model).eval()
     image = torch.randint(0, 256, (3, 300, 300), dtype=torch.uint8)
-    sample = DetDataSample(metainfo=dict(
-        img_id=0, img_shape=(300, 300), ori_shape=(300, 300),
-        scale_factor=(1., 1.)))
-    data = model.data_preprocessor(dict(inputs=[image],
-                                        data_samples=[sample]), False)
+    sample = DetDataSample(
+        metainfo=dict(
+            img_id=0,
+            img_shape=(300, 300),
+            ori_shape=(300, 300),
+            scale_factor=(1., 1.)))
+    data = model.data_preprocessor(
+        dict(inputs=[image], data_samples=[sample]), False)
     inputs, samples = data['inputs'], data['data_samples']
     with torch.no_grad():
         ref = model.predict(inputs, copy.deepcopy(samples))[0].pred_instances

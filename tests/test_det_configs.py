@@ -29,13 +29,12 @@ import torch
 
 pytest.importorskip('mmdet')
 
+from mmdet.registry import MODELS  # noqa: E402
+from mmdet.structures import DetDataSample  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.optim import MultiStepLR  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 from mmengine.structures import InstanceData  # noqa: E402
-
-from mmdet.registry import MODELS  # noqa: E402
-from mmdet.structures import DetDataSample  # noqa: E402
 
 from mmiresnet.datasets.synthetic import SYNTHETIC_CLASSES  # noqa: E402
 from mmiresnet.model_zoo import paper_figures  # noqa: E402
@@ -48,8 +47,8 @@ CONFIG_PATHS = {
     Path(p).name: Path(p)
     for p in family_config_paths(str(CONFIG_DIR))
 }
-DET_CONFIGS = sorted(name for name in CONFIG_PATHS
-                     if name.startswith(DET_PREFIXES))
+DET_CONFIGS = sorted(
+    name for name in CONFIG_PATHS if name.startswith(DET_PREFIXES))
 SSD_CONFIGS = [c for c in DET_CONFIGS if c.startswith('ssd')]
 FRCNN_CONFIGS = [c for c in DET_CONFIGS if c.startswith('faster-rcnn')]
 
@@ -98,7 +97,8 @@ def test_config_inventory():
     """All 16 SSD300 configs, 18 Faster R-CNN configs and the quickstart."""
     expected_ssd = {
         f'ssd300_{arch}_{data}.py'
-        for arch in TABLE7_PARAMS for data in ('coco', 'voc0712')
+        for arch in TABLE7_PARAMS
+        for data in ('coco', 'voc0712')
     }
     assert expected_ssd <= set(SSD_CONFIGS)
     assert 'ssd300_iresnet50_coco.py' in SSD_CONFIGS
@@ -106,7 +106,8 @@ def test_config_inventory():
                  'rgsnet50-b', 'rgsnet50-res')
     expected_frcnn = {
         f'faster-rcnn_{b}_fpn_1x_{d}.py'
-        for b in backbones for d in ('coco', 'voc0712')
+        for b in backbones
+        for d in ('coco', 'voc0712')
     } | {
         f'faster-rcnn_{b}_fpn_{s}.py'
         for b in ('resnet50', 'rgsnet50-b', 'rgsnet50-res')
@@ -164,8 +165,7 @@ def test_config_builds_and_runs(name):
         assert cfg.model.bbox_head.type == 'IRSSDHead'
         # ImageNet normalisation (not SSD-VGG's caffe std of 1)
         assert cfg.model.data_preprocessor.std == [58.395, 57.12, 57.375]
-    size = 300 if name.startswith('ssd300') else (
-        192 if is_ssd else 128)
+    size = 300 if name.startswith('ssd300') else (192 if is_ssd else 128)
     num_classes = num_classes_of(cfg)
 
     if name.startswith('ssd300') and '101' in name:
@@ -186,23 +186,22 @@ def test_config_builds_and_runs(name):
             # SSD300: one map at stride 8 (stage 3 at stride 1); the
             # quickstart also takes stage 1 (stride 4) for its small shapes
             strides = (8, ) if name.startswith('ssd300') else (4, 8)
-            assert [f.shape[-2:] for f in feats] == [
-                (math.ceil(size / s), ) * 2 for s in strides]
-            assert [f.shape[1] for f in feats] == list(
-                cfg.model.neck.in_channels)
+            assert [f.shape[-2:] for f in feats
+                    ] == [(math.ceil(size / s), ) * 2 for s in strides]
+            assert [f.shape[1]
+                    for f in feats] == list(cfg.model.neck.in_channels)
         else:
             # four maps at strides 4/8/16/32 with FPN's in_channels
-            assert [f.shape[-1] for f in feats] == [size // s for s in
-                                                    (4, 8, 16, 32)]
-            assert [f.shape[1] for f in feats] == list(
-                cfg.model.neck.in_channels)
+            assert [f.shape[-1]
+                    for f in feats] == [size // s for s in (4, 8, 16, 32)]
+            assert [f.shape[1]
+                    for f in feats] == list(cfg.model.neck.in_channels)
         if name.startswith('ssd300'):
             maps = model.neck(feats)
             assert [m.shape[-1] for m in maps] == SSD300_MAPS
             priors = model.bbox_head.prior_generator.num_base_priors
             assert list(priors) == SSD300_PRIORS
-            assert sum(p * s * s
-                       for p, s in zip(priors, SSD300_MAPS)) == 8732
+            assert sum(p * s * s for p, s in zip(priors, SSD300_MAPS)) == 8732
         losses = model(**data, mode='loss')
         loss, log_vars = model.parse_losses(losses)
     assert torch.isfinite(loss) and loss.item() > 0, log_vars
@@ -228,12 +227,11 @@ def check_ssd300_on_meta(cfg):
         model.train()
         feats = model.backbone(torch.empty(2, 3, 300, 300))
         assert len(feats) == 1
-        assert tuple(feats[0].shape) == (2, cfg.model.neck.in_channels[0],
-                                         38, 38)
+        assert tuple(feats[0].shape) == (2, cfg.model.neck.in_channels[0], 38,
+                                         38)
         maps = model.neck(feats)
         assert [tuple(m.shape[1:]) for m in maps] == [
-            (c, s, s) for c, s in zip(cfg.model.neck.out_channels,
-                                      SSD300_MAPS)
+            (c, s, s) for c, s in zip(cfg.model.neck.out_channels, SSD300_MAPS)
         ]
         cls_scores, bbox_preds = model.bbox_head(maps)
     priors = list(model.bbox_head.prior_generator.num_base_priors)
@@ -242,9 +240,8 @@ def check_ssd300_on_meta(cfg):
     assert [tuple(c.shape[1:]) for c in cls_scores] == [
         (p * (num_classes + 1), s, s) for p, s in zip(priors, SSD300_MAPS)
     ]
-    assert [tuple(b.shape[1:]) for b in bbox_preds] == [
-        (p * 4, s, s) for p, s in zip(priors, SSD300_MAPS)
-    ]
+    assert [tuple(b.shape[1:]) for b in bbox_preds
+            ] == [(p * 4, s, s) for p, s in zip(priors, SSD300_MAPS)]
     assert sum(p * s * s for p, s in zip(priors, SSD300_MAPS)) == 8732
 
 
@@ -267,8 +264,8 @@ def test_ssd300_params_match_table7(arch):
     n_voc, _ = count_params_meta(voc)
     in_channels = voc.model.bbox_head.in_channels
     assert tuple(in_channels) == tuple(coco.model.bbox_head.in_channels)
-    cls_params_per_class = sum(
-        p * (c * 3 * 3 + 1) for p, c in zip(SSD300_PRIORS, in_channels))
+    cls_params_per_class = sum(p * (c * 3 * 3 + 1)
+                               for p, c in zip(SSD300_PRIORS, in_channels))
     assert n_coco - n_voc == 60 * cls_params_per_class
 
 
@@ -295,12 +292,12 @@ def test_ssd300_coco_paper_recipe(arch):
     if arch.startswith('resnet'):
         assert backbone.type == 'ResNet' and backbone.strides == (1, 2, 1)
         assert backbone.init_cfg == dict(
-            type='Pretrained', checkpoint=f'torchvision://{arch}',
-            prefix=None)
+            type='Pretrained', checkpoint=f'torchvision://{arch}', prefix=None)
     else:
         assert backbone.strides == (2, 2, 1)
         assert backbone.init_cfg == dict(
-            type='Pretrained', checkpoint=f'iresnet://{arch}',
+            type='Pretrained',
+            checkpoint=f'iresnet://{arch}',
             prefix='backbone.')
     neck = cfg.model.neck
     c = 512 if arch.startswith('iresgroup') else 1024
@@ -358,8 +355,7 @@ def test_ssd300_voc_recipe(arch):
     assert cfg.val_dataloader.dataset.ann_file == \
         'VOC2007/ImageSets/Main/test.txt'
     assert cfg.val_evaluator == dict(
-        type='VOCMetric', metric='mAP', eval_mode='11points',
-        _scope_='mmdet')
+        type='VOCMetric', metric='mAP', eval_mode='11points', _scope_='mmdet')
     assert cfg.default_hooks.checkpoint.save_best == 'pascal_voc/mAP'
 
 
@@ -386,8 +382,9 @@ def test_faster_rcnn_recipe(name):
         assert backbone.variant == arch.split('-')[1]
     assert cfg.auto_scale_lr == dict(enable=True, base_batch_size=16)
     assert cfg.train_dataloader.batch_size == 2
-    milestones = [s.milestones for s in cfg.param_scheduler
-                  if s.type == 'MultiStepLR'][0]
+    milestones = [
+        s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'
+    ][0]
     expected = {
         '1x_coco': (12, [8, 11], 0.02, 'coco/bbox_mAP'),
         '1x_voc0712': (4, [3], 0.01, 'pascal_voc/mAP'),

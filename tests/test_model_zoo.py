@@ -22,8 +22,8 @@ def configs(repo_root, patterns):
     """The family folders' configs matching patterns (real paths)."""
     return {
         osp.realpath(p)
-        for p in family_config_paths(str(repo_root / 'configs'))
-        if any(fnmatch.fnmatch(osp.basename(p), pat) for pat in patterns)
+        for p in family_config_paths(str(repo_root / 'configs')) if any(
+            fnmatch.fnmatch(osp.basename(p), pat) for pat in patterns)
     }
 
 
@@ -32,8 +32,8 @@ def test_index_covers_every_config_once(repo_root):
     # editable install linked OpenMMLab's layout there
     root = model_zoo.config_root()
     assert root in (str(repo_root), str(repo_root / 'mmiresnet' / '.mim'))
-    assert osp.realpath(osp.join(root, 'configs')) == str(repo_root /
-                                                         'configs')
+    assert osp.realpath(osp.join(root,
+                                 'configs')) == str(repo_root / 'configs')
     cls = configs(repo_root, CLS_PATTERNS)
     det = configs(repo_root, DET_PATTERNS)
     assert len(cls) >= 50 and len(det) >= 35
@@ -81,8 +81,10 @@ def test_metafiles_parse_with_modelindex_without_errors(repo_root):
         assert paper['Title'] and paper['URL'].startswith('https://')
     # one task per metafile
     for metafile in model_zoo.metafiles():
-        assert len({m['Task'] for m in INDEX.values()
-                    if m['Metafile'] == metafile}) == 1, metafile
+        assert len(
+            {m['Task']
+             for m in INDEX.values()
+             if m['Metafile'] == metafile}) == 1, metafile
 
 
 def raw_models():
@@ -110,12 +112,15 @@ def test_results_belong_to_the_weights():
         assert result['Task'] == CLASSIFICATION
         metrics = result['Metrics']
         assert metrics == {
-            'Top 1 Accuracy': model['Metadata']['Paper Top 1 Accuracy']}, stem
+            'Top 1 Accuracy': model['Metadata']['Paper Top 1 Accuracy']
+        }, stem
     # the official ImageNet weights with a reported top-1; no detector
     assert len(with_results) == 16
     assert not [s for s in with_results if s.startswith(('ssd', 'faster'))]
-    assert not [n for n, m in INDEX.items()
-                if m['Task'] == DETECTION and m.get('Results')]
+    assert not [
+        n for n, m in INDEX.items()
+        if m['Task'] == DETECTION and m.get('Results')
+    ]
 
 
 def test_paper_figures_are_the_metafiles_paper_fields():
@@ -125,9 +130,8 @@ def test_paper_figures_are_the_metafiles_paper_fields():
         meta = model['Metadata']
         metrics = {
             key[len('Paper '):]: value
-            for key, value in meta.items()
-            if key.startswith('Paper ') and key[len('Paper '):] in
-            model_zoo.PAPER_METRICS
+            for key, value in meta.items() if key.startswith('Paper ')
+            and key[len('Paper '):] in model_zoo.PAPER_METRICS
         }
         assert bool(metrics) == ('Paper Source' in meta), stem
         if not metrics and 'Paper Params (M)' not in meta:
@@ -138,13 +142,15 @@ def test_paper_figures_are_the_metafiles_paper_fields():
         assert got['source'] == meta.get('Paper Source'), stem
         if metrics:
             sources.add(got['source'].split(',')[0])
-        assert (got['params_m'], got['gflops'], got['tables']) == (
-            meta.get('Paper Params (M)'), meta.get('Paper GFLOPs'),
-            meta.get('Paper Tables', [])), stem
+        assert (got['params_m'], got['gflops'],
+                got['tables']) == (meta.get('Paper Params (M)'),
+                                   meta.get('Paper GFLOPs'),
+                                   meta.get('Paper Tables', [])), stem
         assert got['name'] == model['Name'], stem
     assert sources == {'Duta et al. 2020', 'Zhang et al. 2019'}
     assert figures['iresnet50_8xb32_in1k']['metrics'] == {
-        'Top 1 Accuracy': 77.31}
+        'Top 1 Accuracy': 77.31
+    }
     assert figures['ssd300_iresgroup101_coco']['metrics'].keys() == {
         'box AP', 'box AP50', 'box AP75'
     }
@@ -158,10 +164,17 @@ def test_paper_figures_are_the_metafiles_paper_fields():
 
 
 @pytest.mark.parametrize('meta, error', [
-    ({'Paper mAP': 1.0, 'Paper Source': 'x'}, "unknown Metadata field "
+    ({
+        'Paper mAP': 1.0,
+        'Paper Source': 'x'
+    }, "unknown Metadata field "
      "'Paper mAP'"),
-    ({'Paper box AP': 1.0}, 'Paper <metric> fields and Paper Source go'),
-    ({'Paper Source': 'x'}, 'Paper <metric> fields and Paper Source go'),
+    ({
+        'Paper box AP': 1.0
+    }, 'Paper <metric> fields and Paper Source go'),
+    ({
+        'Paper Source': 'x'
+    }, 'Paper <metric> fields and Paper Source go'),
 ])
 def test_paper_metrics_errors(meta, error):
     with pytest.raises(ValueError, match=error):
@@ -196,8 +209,8 @@ def test_paper_tables_fields_and_rows(paper_rows):
     assert len(rows) == len(listed)
     keys = [r['key'] for r in rows]
     # classification tables, by paper and number, then the SSD300 table
-    assert list(dict.fromkeys(keys)) == ['1', '2', '3', '5', '6', '14', 'R10',
-                                         '7']
+    assert list(
+        dict.fromkeys(keys)) == ['1', '2', '3', '5', '6', '14', 'R10', '7']
     assert keys == sorted(keys, key=keys.index)  # each table in one block
     for row in rows:
         meta = listed[(row['table'], row['config'])]
@@ -208,15 +221,14 @@ def test_paper_tables_fields_and_rows(paper_rows):
             row['label'].startswith(arch.title + ' CIFAR-'), row
     labels = [r['label'] for r in rows if r['key'] == '2'][:3]
     assert labels == ['ResNet-50', 'ResStage-50', 'iResNet-50']
-    assert [r['label'] for r in rows if r['key'] == '7'][:2] == [
-        'SSD300 ResNet-50', 'SSD300 iResNet-50'
-    ]
-    assert model_zoo.paper_tables() == list(dict.fromkeys(
-        sorted((r['table'] for r in rows), key=model_zoo._table_order)))
+    assert [r['label'] for r in rows if r['key'] == '7'
+            ][:2] == ['SSD300 ResNet-50', 'SSD300 iResNet-50']
+    assert model_zoo.paper_tables() == list(
+        dict.fromkeys(
+            sorted((r['table'] for r in rows), key=model_zoo._table_order)))
 
 
-def test_readme_complexity_table_has_the_index_figures(repo_root,
-                                                      paper_rows):
+def test_readme_complexity_table_has_the_index_figures(repo_root, paper_rows):
     """The README's copy of paper_tables.py's output: same rows, and the
     paper's columns are the metafiles' figures."""
     text = (repo_root / 'README.md').read_text()
@@ -226,11 +238,10 @@ def test_readme_complexity_table_has_the_index_figures(repo_root,
     assert lines[0].startswith('| table | model | params (M) | paper |')
     cells = [[c.strip() for c in line.strip('|').split('|')]
              for line in lines[1:]]
-    assert [(c[0], c[1], c[3], c[6]) for c in cells] == [
-        (r['key'], r['label'], str(r['params_m']),
-         '-' if r['gflops'] is None else f'{r["gflops"]:.2f}')
-        for r in paper_rows
-    ]
+    assert [(c[0], c[1], c[3], c[6]) for c in cells
+            ] == [(r['key'], r['label'], str(r['params_m']),
+                   '-' if r['gflops'] is None else f'{r["gflops"]:.2f}')
+                  for r in paper_rows]
 
 
 def test_our_counts_match_the_papers_figures():
@@ -252,15 +263,16 @@ def test_paper_tables_errors(tmp_path):
         model_zoo.split_table('Smith et al. 2021, Table 1')
     # figures without their tables (or tables without figures): an error
     (tmp_path / 'configs' / 'a').mkdir(parents=True)
-    (tmp_path / 'model-index.yml').write_text(
-        'Import:\n  - configs/a/metafile.yml\n')
+    (tmp_path /
+     'model-index.yml').write_text('Import:\n  - configs/a/metafile.yml\n')
     (tmp_path / 'configs' / 'a' / 'metafile.yml').write_text(
         'Models:\n  - Name: a\n    Metadata:\n      Paper GFLOPs: 4.1\n'
         '    Config: configs/a/a.py\n')
-    (tmp_path / 'configs' / 'a' / 'a.py').write_text(
-        "default_scope = 'mmpretrain'\n")
-    with pytest.raises(ValueError, match='a .*Paper Tables and Paper '
-                       'Params'):
+    (tmp_path / 'configs' / 'a' /
+     'a.py').write_text("default_scope = 'mmpretrain'\n")
+    with pytest.raises(
+            ValueError, match='a .*Paper Tables and Paper '
+            'Params'):
         model_zoo.paper_table_rows(root=str(tmp_path))
     assert list(model_zoo.paper_figures(root=str(tmp_path))) == ['a']
 
@@ -280,16 +292,15 @@ def test_config_arch():
         'rgsnet50-b'
     assert model_zoo.config_arch(dict(type='ResNet', depth=101)) == \
         'resnet101'  # OpenMMLab's ResNet (torchvision style)
-    assert model_zoo.config_arch(
-        dict(type='ResNet', depth=50, style='caffe')) is None
+    assert model_zoo.config_arch(dict(type='ResNet', depth=50,
+                                      style='caffe')) is None
     assert model_zoo.config_arch(
         dict(type='RGSNet', depth=26, widen_factor=0.5)) is None
     assert model_zoo.config_arch(dict(type='IResNet', depth=77)) is None
 
 
 @pytest.mark.parametrize(
-    'name',
-    sorted(n for n, m in INDEX.items() if m['Task'] == CLASSIFICATION))
+    'name', sorted(n for n, m in INDEX.items() if m['Task'] == CLASSIFICATION))
 def test_classification_entry_builds_with_exact_params_and_weights(name):
     """get_model(NAME) without weights, on the meta device."""
     import mmpretrain
@@ -366,10 +377,11 @@ def test_list_models_and_mmpretrain_own_names(ours_first, monkeypatch):
     # MMPretrain's task filter reads Results, which only the entries with
     # official weights have (no detector)
     for task in (CLASSIFICATION, DETECTION):
-        assert mmpretrain.list_models('*iresnet*', task=task) == [
-            n for n in ours
-            if INDEX[n]['Task'] == task and INDEX[n].get('Results')
-        ]
+        assert mmpretrain.list_models(
+            '*iresnet*', task=task) == [
+                n for n in ours
+                if INDEX[n]['Task'] == task and INDEX[n].get('Results')
+            ]
     assert mmpretrain.list_models('*iresnet*', task=DETECTION) == []
     # MMPretrain's own ResNet-50 is MMPretrain's config, ours is ours
     theirs = hub.get('resnet50_8xb32_in1k')
@@ -382,7 +394,8 @@ def test_list_models_and_mmpretrain_own_names(ours_first, monkeypatch):
     # registering again changes nothing
     assert sorted(model_zoo.register_with_mmpretrain()) == ours
     assert mmpretrain.list_models('*ssd300*') == [
-        n for n in ours if 'ssd300' in n]
+        n for n in ours if 'ssd300' in n
+    ]
 
 
 def test_model_zoo_doc_holds_the_generated_tables(repo_root):
@@ -398,8 +411,10 @@ def test_family_readme_holds_its_table(family, repo_root):
     readme = (repo_root / 'configs' / family / 'README.md').read_text()
     table = model_zoo.model_table(family=family)
     assert table in readme
-    names = [m['Name'] for m in INDEX.values()
-             if osp.basename(osp.dirname(m['Metafile'])) == family]
+    names = [
+        m['Name'] for m in INDEX.values()
+        if osp.basename(osp.dirname(m['Metafile'])) == family
+    ]
     assert len(table.splitlines()) == len(names) + 2
     assert f'model_zoo_tables.py --family {family}`' in readme
     assert '## Train and test' in readme and '```bibtex' in readme

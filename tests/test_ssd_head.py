@@ -13,16 +13,15 @@ import torch
 
 pytest.importorskip('mmdet')
 
-from mmengine.config import ConfigDict  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-from mmengine.registry import MODELS as ROOT_MODELS  # noqa: E402
-from mmengine.structures import InstanceData  # noqa: E402
-
 from mmdet.models.dense_heads import SSDHead  # noqa: E402
 from mmdet.models.dense_heads.anchor_head import AnchorHead  # noqa: E402
 from mmdet.registry import MODELS  # noqa: E402
-from mmdet.structures.bbox import bbox_overlaps  # noqa: E402
 from mmdet.structures import DetDataSample  # noqa: E402
+from mmdet.structures.bbox import bbox_overlaps  # noqa: E402
+from mmengine.config import ConfigDict  # noqa: E402
+from mmengine.registry import MODELS as ROOT_MODELS  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+from mmengine.structures import InstanceData  # noqa: E402
 
 import mmiresnet  # noqa: E402,F401  (registers IRSSDHead)
 from mmiresnet.models.heads import ssd_head  # noqa: E402
@@ -122,12 +121,12 @@ def make_gts():
         [10., 10., 60., 60.],  # duplicate of [10, 10, 60, 60]
         [200., 200., 203., 201.],  # tiny, 3x1 px
     ]
-    labels0 = torch.randint(0, NUM_CLASSES, (8, ), generator=g).tolist() + [
-        5, 7, 11, 12, 13, 79
-    ]
-    img2 = [[0., 0., 300., 300.], [20., 30., 280., 200.], [50., 50., 250., 290.]]
-    img3 = [[0., 0., 20., 300.], [290., 10., 300., 40.], [0., 280., 300., 300.],
-            [140., 140., 160., 160.]]
+    labels0 = torch.randint(
+        0, NUM_CLASSES, (8, ), generator=g).tolist() + [5, 7, 11, 12, 13, 79]
+    img2 = [[0., 0., 300., 300.], [20., 30., 280., 200.],
+            [50., 50., 250., 290.]]
+    img3 = [[0., 0., 20., 300.], [290., 10., 300., 40.],
+            [0., 280., 300., 300.], [140., 140., 160., 160.]]
     return [
         instances(img0, labels0),
         instances([], []),
@@ -139,8 +138,8 @@ def make_gts():
 def make_metas(num_imgs, shapes=None):
     metas = []
     for i in range(num_imgs):
-        img_shape, pad_shape = (shapes[i] if shapes else ((300, 300),
-                                                          (300, 300)))
+        img_shape, pad_shape = (
+            shapes[i] if shapes else ((300, 300), (300, 300)))
         metas.append(
             dict(
                 img_shape=img_shape,
@@ -162,8 +161,7 @@ def loss_and_grads(head, outs, gts, metas, ignore=None):
         batch_gt_instances_ignore=copy.deepcopy(ignore))
     total = sum(sum(v) for v in losses.values())
     total.sum().backward()
-    return (losses, [t.grad for t in cls_scores],
-            [t.grad for t in bbox_preds])
+    return (losses, [t.grad for t in cls_scores], [t.grad for t in bbox_preds])
 
 
 _OUTPUTS = {}
@@ -226,8 +224,10 @@ def test_stock_fallback_is_stock():
         (dict(min_pos_iou=0.3), dict(pos_weight=2., neg_pos_ratio=5)),
         (dict(pos_iou_thr=0.6, neg_iou_thr=0.3), dict(smoothl1_beta=0.5)),
     ],
-    ids=['gt_max_assign_all', 'no_low_quality_neg_range', 'min_pos_iou',
-         'thresholds_beta'])
+    ids=[
+        'gt_max_assign_all', 'no_low_quality_neg_range', 'min_pos_iou',
+        'thresholds_beta'
+    ])
 def test_loss_equals_stock_assigner_variants(assigner, train):
     stock, ours = build_pair(assigner=assigner, train=train)
     assert_same(stock, ours, make_gts(), make_metas(4))
@@ -254,8 +254,7 @@ def test_loss_equals_stock_borders_and_pad_shapes():
 def test_loss_equals_stock_with_ignored_boxes(wrt_candidates, block_rows,
                                               monkeypatch):
     if block_rows is not None:  # one image per IoU / IoF block
-        monkeypatch.setattr(ssd_head, '_CPU_BLOCK_ELEMENTS',
-                            block_rows * 8732)
+        monkeypatch.setattr(ssd_head, '_CPU_BLOCK_ELEMENTS', block_rows * 8732)
     ignore = [
         instances([[0., 0., 120., 120.], [150., 150., 170., 180.]], [0, 0]),
         instances([[10., 10., 200., 200.]], [0]),
@@ -318,19 +317,19 @@ def crowded_gts():
     return [
         InstanceData(
             bboxes=b,
-            labels=torch.randint(0, NUM_CLASSES, (b.size(0), ),
-                                 generator=g)) for b in sets
+            labels=torch.randint(0, NUM_CLASSES, (b.size(0), ), generator=g))
+        for b in sets
     ]
 
 
-@pytest.mark.parametrize('block_rows', [1, 40, None],
-                         ids=['image_blocks', 'padded_blocks', 'default'])
+@pytest.mark.parametrize(
+    'block_rows', [1, 40, None],
+    ids=['image_blocks', 'padded_blocks', 'default'])
 def test_loss_equals_stock_many_boxes(block_rows, monkeypatch):
     # block_rows gts per IoU block: one image per block, several images
     # padded to the largest, or the default budget
     if block_rows is not None:
-        monkeypatch.setattr(ssd_head, '_CPU_BLOCK_ELEMENTS',
-                            block_rows * 8732)
+        monkeypatch.setattr(ssd_head, '_CPU_BLOCK_ELEMENTS', block_rows * 8732)
     gts = crowded_gts()
     assert len(gts[0]) == 200
     stock, ours = build_pair()
@@ -342,8 +341,7 @@ def test_loss_equals_stock_many_boxes(block_rows, monkeypatch):
 def test_loss_equals_stock_per_image_anchors():
     """A subclass with its own get_anchors gets per-image anchors."""
 
-    def shifted_anchors(self, featmap_sizes, batch_img_metas,
-                        device='cuda'):
+    def shifted_anchors(self, featmap_sizes, batch_img_metas, device='cuda'):
         anchors, flags = AnchorHead.get_anchors(self, featmap_sizes,
                                                 batch_img_metas, device)
         # shift image i's anchors by i pixels

@@ -10,8 +10,8 @@ import os.path as osp
 import sys
 import threading
 import types
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 
 import pytest
 import torch
@@ -89,9 +89,8 @@ def server(official):
     """``http://127.0.0.1:PORT`` serving the mirror folder; ``.requests``."""
     _, root = official
     handler = type('Handler', (_Handler, ), {'requests': []})
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                            partial(handler,
-                                                    directory=str(root)))
+    httpd = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), partial(handler, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield types.SimpleNamespace(
@@ -193,14 +192,16 @@ def test_backbone_init_from_the_scheme_ignores_unbuilt_stages(
     net, _ = official
     monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/good')
     trunk = MODELS.build(
-        dict(type='IResNet',
-             depth=50,
-             num_stages=3,
-             strides=(2, 2, 1),
-             out_indices=(2, ),
-             init_cfg=dict(type='Pretrained',
-                           checkpoint='iresnet://iresnet50',
-                           prefix='backbone.')))
+        dict(
+            type='IResNet',
+            depth=50,
+            num_stages=3,
+            strides=(2, 2, 1),
+            out_indices=(2, ),
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint='iresnet://iresnet50',
+                prefix='backbone.')))
     trunk.init_weights()
     official_sd = net.state_dict()
     for key, value in trunk.state_dict().items():
@@ -321,9 +322,10 @@ def test_bad_mirror_file_caches_nothing_and_the_next_call_retries(
 def test_bad_local_mirror(official, monkeypatch, tmp_path, no_network):
     _, root = official
     monkeypatch.setenv(weights.MIRROR_ENV, str(root / 'truncated'))
-    with pytest.raises(weights.WeightsError,
-                       match=r'^iresnet://iresnet50: .*truncated.*'
-                       'not a loadable checkpoint'):
+    with pytest.raises(
+            weights.WeightsError,
+            match=r'^iresnet://iresnet50: .*truncated.*'
+            'not a loadable checkpoint'):
         weights.load_weights('iresnet://iresnet50')
     monkeypatch.setenv(weights.MIRROR_ENV, str(tmp_path))  # no such file
     with pytest.raises(weights.WeightsError, match='iresnet50.pth'):
@@ -437,8 +439,11 @@ DET_CONFIGS = sorted(  # configs/<family>/<name>.py as '<family>/<name>.py'
     p.relative_to(CONFIG_DIR).as_posix() for p in CONFIG_DIR.glob('*/*.py')
     if p.name.startswith(('ssd', 'faster-rcnn_')))
 # Official-code net of an arch type: OfficialNet's ``group`` argument.
-OFFICIAL_GROUP = {'IResNet': None, 'IResGroup': 'scaled',
-                  'IResGroupFix': 'fixed'}
+OFFICIAL_GROUP = {
+    'IResNet': None,
+    'IResGroup': 'scaled',
+    'IResGroupFix': 'fixed'
+}
 
 
 @pytest.fixture(scope='session')
@@ -457,9 +462,12 @@ def official_files(official):
                 pytest.fail(f'no official-code net for {name} in '
                             'tests/official_iresnet.py')
             seed = sorted(archs_with_weights()).index(name)
-            net = randomize(OfficialNet(OfficialBottleneck, arch.stage_blocks,
-                                        group=OFFICIAL_GROUP[arch.type]),
-                            seed=seed)
+            net = randomize(
+                OfficialNet(
+                    OfficialBottleneck,
+                    arch.stage_blocks,
+                    group=OFFICIAL_GROUP[arch.type]),
+                seed=seed)
             torch.save(net.state_dict(), path)
         return path
 
@@ -505,17 +513,19 @@ def test_detection_config_backbone_loads_its_official_weights(
     init_cfg = backbone_cfg.get('init_cfg')
     arch = config_arch(backbone_cfg)
     if backbone_cfg.type == 'ResNet':  # mmdet's ResNet: torchvision's file
-        assert dict(init_cfg, prefix=init_cfg.get('prefix')) == dict(
-            type='Pretrained', checkpoint=f'torchvision://{arch}',
-            prefix=None), name
+        assert dict(
+            init_cfg, prefix=init_cfg.get('prefix')) == dict(
+                type='Pretrained',
+                checkpoint=f'torchvision://{arch}',
+                prefix=None), name
         return
     if arch not in archs_with_weights():
         checkpoint = (init_cfg or {}).get('checkpoint', '')
         assert '://' not in checkpoint, name  # a local file or nothing
         return
-    assert init_cfg == dict(type='Pretrained',
-                            checkpoint=f'iresnet://{arch}',
-                            prefix='backbone.'), name
+    assert init_cfg == dict(
+        type='Pretrained', checkpoint=f'iresnet://{arch}',
+        prefix='backbone.'), name
     path = official_files(arch)
     monkeypatch.setenv('TORCH_HOME', str(det_torch_home))
     monkeypatch.setenv(weights.MIRROR_ENV, server.url + '/det')
@@ -523,8 +533,9 @@ def test_detection_config_backbone_loads_its_official_weights(
     backbone.init_weights()
     meta = torch.load(weights.cached_file(arch), weights_only=True)['meta']
     assert meta['source'] == f'{server.url}/det/{arch}.pth'  # the mirror
-    expected, _ = official_to_classifier(torch.load(path, weights_only=True),
-                                         get_arch(arch).backbone_cfg())
+    expected, _ = official_to_classifier(
+        torch.load(path, weights_only=True),
+        get_arch(arch).backbone_cfg())
     built = backbone.state_dict()
     assert len(built) > 100
     for key, value in built.items():
@@ -532,9 +543,11 @@ def test_detection_config_backbone_loads_its_official_weights(
             continue
         assert torch.equal(value, expected['backbone.' + key]), (name, key)
     # what the file has beyond the built net: only stages it does not build
-    unused = {k.split('.')[1] for k in expected
-              if k.startswith('backbone.') and k[len('backbone.'):] not in
-              built}
+    unused = {
+        k.split('.')[1]
+        for k in expected
+        if k.startswith('backbone.') and k[len('backbone.'):] not in built
+    }
     num_stages = backbone_cfg.get('num_stages', 4)
     assert unused == {f'layer{i}' for i in range(num_stages + 1, 5)}, name
 
@@ -555,9 +568,8 @@ def small_coco_set(root):
     (root / 'annotations').mkdir(parents=True)
     for split in ('train', 'val'):
         shutil.copytree(src / 'coco' / split, root / f'{split}2017')
-        ann = json.loads(
-            (src / 'coco' / 'annotations' / f'instances_{split}.json'
-             ).read_text())
+        ann = json.loads((src / 'coco' / 'annotations' /
+                          f'instances_{split}.json').read_text())
         for cat, name in zip(ann['categories'], COCO_NAMES):
             cat['name'] = name
         (root / 'annotations' / f'instances_{split}2017.json').write_text(
@@ -567,7 +579,8 @@ def small_coco_set(root):
 @pytest.mark.slow
 def test_mim_train_ssd300_with_only_the_mirror_set(official, tmp_path,
                                                    repo_root):
-    """The users' command, ``mim train mmdet configs/ssd300_iresnet50_coco.py``,
+    """The users' command,
+    ``mim train mmdet configs/ssd300_iresnet50_coco.py``,
     run where ``data/coco`` holds a small COCO-format set, with nothing set but
     the mirror and a short schedule: it fetches, converts and caches the
     official iResNet-50 file, then trains from it. At lr 0 the backbone's
@@ -582,28 +595,40 @@ def test_mim_train_ssd300_with_only_the_mirror_set(official, tmp_path,
     torch_home = tmp_path / 'torch_home'
     env = dict(os.environ, OMP_NUM_THREADS='1', TORCH_HOME=str(torch_home))
     env[weights.MIRROR_ENV] = str(root / 'good')
-    opts = ['train_cfg.max_epochs=1', 'optim_wrapper.optimizer.lr=0',
-            'default_hooks.logger.interval=1']
+    opts = [
+        'train_cfg.max_epochs=1', 'optim_wrapper.optimizer.lr=0',
+        'default_hooks.logger.interval=1'
+    ]
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.batch_size=2', f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
-    proc = subprocess.run(
-        [str(mim), 'train', 'mmdet',
-         str(repo_root / 'configs' / 'ssd300_iresnet50_coco.py'),
-         '--work-dir', 'work', '--cfg-options', *opts],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+        opts += [
+            f'{loader}.batch_size=2', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False'
+        ]
+    proc = subprocess.run([
+        str(mim), 'train', 'mmdet',
+        str(repo_root / 'configs' / 'ssd300_iresnet50_coco.py'), '--work-dir',
+        'work', '--cfg-options', *opts
+    ],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=900)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert f'iresnet://iresnet50: fetching the official weights from ' \
         f'{root / "good" / "iresnet50.pth"}' in out
     assert 'Epoch(train) [1][2/2]' in out and 'coco/bbox_mAP' in out
-    cached = torch.load(torch_home / 'hub' / 'checkpoints' / 'mmiresnet' /
-                        'iresnet50_in1k.pth', weights_only=True)
-    trained = torch.load(cwd / 'work' / 'epoch_1.pth',
-                         weights_only=True)['state_dict']
-    convs = [k for k in trained
-             if k.startswith('backbone.') and 'conv' in k and
-             k.endswith('.weight') and trained[k].dim() == 4]
+    cached = torch.load(
+        torch_home / 'hub' / 'checkpoints' / 'mmiresnet' /
+        'iresnet50_in1k.pth',
+        weights_only=True)
+    trained = torch.load(
+        cwd / 'work' / 'epoch_1.pth', weights_only=True)['state_dict']
+    convs = [
+        k for k in trained if k.startswith('backbone.') and 'conv' in k
+        and k.endswith('.weight') and trained[k].dim() == 4
+    ]
     assert len(convs) > 30
     for key in convs:
         assert torch.equal(trained[key], cached['state_dict'][key]), key

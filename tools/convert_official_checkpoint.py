@@ -25,28 +25,30 @@ Example::
 """
 import argparse
 import os.path as osp
-import sys
 
-from mmiresnet.checkpoint import (CheckpointMismatch,
-                                  backbone_cfg_from_arch,
-                                  classifier_to_backbone,
-                                  official_to_classifier, load_file,
-                                  save_atomic)
+from mmiresnet.checkpoint import (CheckpointMismatch, backbone_cfg_from_arch,
+                                  classifier_to_backbone, load_file,
+                                  official_to_classifier, save_atomic)
 from mmiresnet.utils.preflight import fail
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='official checkpoint (.pth state dict)')
-    parser.add_argument('--arch', required=True,
-                        help='official architecture name, e.g. iresnet50, '
-                        'iresgroupfix101, resstage50')
+    parser.add_argument(
+        '--arch',
+        required=True,
+        help='official architecture name, e.g. iresnet50, '
+        'iresgroupfix101, resstage50')
     parser.add_argument('--out-cls', help='MMPretrain classifier output')
     parser.add_argument('--out-backbone', help='backbone-only output')
-    parser.add_argument('--num-stages', type=int, default=None,
-                        help='stages kept in --out-backbone (3: SSD trunk)')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite existing outputs')
+    parser.add_argument(
+        '--num-stages',
+        type=int,
+        default=None,
+        help='stages kept in --out-backbone (3: SSD trunk)')
+    parser.add_argument(
+        '--force', action='store_true', help='overwrite existing outputs')
     args = parser.parse_args(argv)
     if not (args.out_cls or args.out_backbone):
         parser.error('give --out-cls and/or --out-backbone')
@@ -63,11 +65,15 @@ def main(argv=None):
         backbone_cfg = backbone_cfg_from_arch(args.arch)
         source = load_file(args.src)
         classifier, num_classes = official_to_classifier(source, backbone_cfg)
-        meta = dict(arch=args.arch, source=osp.basename(args.src),
-                    num_classes=num_classes)
+        meta = dict(
+            arch=args.arch,
+            source=osp.basename(args.src),
+            num_classes=num_classes)
         if args.out_cls:
-            save_atomic(dict(state_dict=classifier, meta=meta), args.out_cls,
-                        force=args.force)
+            save_atomic(
+                dict(state_dict=classifier, meta=meta),
+                args.out_cls,
+                force=args.force)
             print(f'wrote classifier ({num_classes} classes) to '
                   f'{args.out_cls}')
         if args.out_backbone:
@@ -75,9 +81,12 @@ def main(argv=None):
             if args.num_stages is not None:
                 cfg['num_stages'] = args.num_stages
             backbone = classifier_to_backbone(classifier, cfg)
-            save_atomic(dict(state_dict=backbone,
-                             meta=dict(meta, num_stages=args.num_stages)),
-                        args.out_backbone, force=args.force)
+            save_atomic(
+                dict(
+                    state_dict=backbone,
+                    meta=dict(meta, num_stages=args.num_stages)),
+                args.out_backbone,
+                force=args.force)
             print(f'wrote backbone ({len(backbone)} tensors) to '
                   f'{args.out_backbone}')
     except (CheckpointMismatch, ValueError, OSError) as err:

@@ -47,8 +47,8 @@ def load_weights(model, checkpoint):
                                       without_num_batches_tracked)
     if '://' in checkpoint:
         from mmengine.runner import CheckpointLoader
-        state = CheckpointLoader.load_checkpoint(checkpoint,
-                                                 map_location='cpu')
+        state = CheckpointLoader.load_checkpoint(
+            checkpoint, map_location='cpu')
     else:
         state = load_file(checkpoint)
     state = strip_state_dict(state)
@@ -84,27 +84,45 @@ def build(cfg, scope, part):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='MMPretrain or MMDetection config')
-    parser.add_argument('--out', required=True,
-                        help='output file: .onnx or .pt2 (torch.export)')
-    parser.add_argument('--checkpoint', help='weights: a checkpoint file or '
-                        'a URI such as iresnet://iresnet50 (default: '
-                        "PyTorch's random initialisation, nothing is "
-                        'downloaded)')
-    parser.add_argument('--part', choices=('model', 'backbone'),
-                        default='model', help='what to export')
-    parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),
-                        help="default: the config's test resize, else 224")
-    parser.add_argument('--batch', type=int, default=2,
-                        help='batch of the example input (the exported '
-                        'batch size is dynamic)')
-    parser.add_argument('--fuse-conv-bn', action='store_true',
-                        help="fold BN into the convs first (mmcv's "
-                        'fuse_conv_bn; outputs unchanged)')
-    parser.add_argument('--verify', action='store_true',
-                        help='run the export (onnxruntime for ONNX) on '
-                        f'another batch and check it within {TOLERANCE:g}')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing output')
+    parser.add_argument(
+        '--out',
+        required=True,
+        help='output file: .onnx or .pt2 (torch.export)')
+    parser.add_argument(
+        '--checkpoint',
+        help='weights: a checkpoint file or '
+        'a URI such as iresnet://iresnet50 (default: '
+        "PyTorch's random initialisation, nothing is "
+        'downloaded)')
+    parser.add_argument(
+        '--part',
+        choices=('model', 'backbone'),
+        default='model',
+        help='what to export')
+    parser.add_argument(
+        '--input-size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help="default: the config's test resize, else 224")
+    parser.add_argument(
+        '--batch',
+        type=int,
+        default=2,
+        help='batch of the example input (the exported '
+        'batch size is dynamic)')
+    parser.add_argument(
+        '--fuse-conv-bn',
+        action='store_true',
+        help="fold BN into the convs first (mmcv's "
+        'fuse_conv_bn; outputs unchanged)')
+    parser.add_argument(
+        '--verify',
+        action='store_true',
+        help='run the export (onnxruntime for ONNX) on '
+        f'another batch and check it within {TOLERANCE:g}')
+    parser.add_argument(
+        '--force', action='store_true', help='replace an existing output')
     return parser.parse_args(argv)
 
 
@@ -173,16 +191,20 @@ def main(argv=None):
         with torch.no_grad():
             ref = deploy.TensorForward(model)(check)
             if fmt == 'onnx':
-                outs = [torch.from_numpy(o)
-                        for o in deploy.onnxruntime_outputs(path, check)]
+                outs = [
+                    torch.from_numpy(o)
+                    for o in deploy.onnxruntime_outputs(path, check)
+                ]
             else:
                 outs = torch.export.load(path).module()(check)
         diff = deploy.max_relative_difference(outs, ref)
         print(f'verify: max relative difference {diff:.1e} on a batch of '
               f'{args.batch + 1} (tolerance {TOLERANCE:g})')
         if not diff <= TOLERANCE:
-            print(f'error: the export differs from the PyTorch model by '
-                  f'{diff:.1e} > {TOLERANCE:g}', file=sys.stderr)
+            print(
+                f'error: the export differs from the PyTorch model by '
+                f'{diff:.1e} > {TOLERANCE:g}',
+                file=sys.stderr)
             sys.exit(1)
 
 

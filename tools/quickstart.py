@@ -55,16 +55,26 @@ def parse_args(argv=None):
         description=__doc__.split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
-    parser.add_argument('--fresh', action='store_true',
-                        help='delete the work dir and train from scratch')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='OpenMP threads of the training (default 1)')
-    parser.add_argument('--num-images', type=int, default=8,
-                        help='val images drawn into detections.png')
-    parser.add_argument('--score-thr', type=float, default=0.3,
-                        help='lowest score drawn')
-    parser.add_argument('extra', nargs=argparse.REMAINDER,
-                        help='after --: extra options for the train script')
+    parser.add_argument(
+        '--fresh',
+        action='store_true',
+        help='delete the work dir and train from scratch')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=1,
+        help='OpenMP threads of the training (default 1)')
+    parser.add_argument(
+        '--num-images',
+        type=int,
+        default=8,
+        help='val images drawn into detections.png')
+    parser.add_argument(
+        '--score-thr', type=float, default=0.3, help='lowest score drawn')
+    parser.add_argument(
+        'extra',
+        nargs=argparse.REMAINDER,
+        help='after --: extra options for the train script')
     args = parser.parse_args(argv)
     if args.extra and args.extra[0] == '--':
         args.extra = args.extra[1:]
@@ -137,8 +147,10 @@ def evaluate(work_dir, checkpoint, extra_cfg):
     cfg.visualizer.name = 'quickstart_test'
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    return {k.split('/')[-1]: float(v) for k, v in metrics.items()
-            if k.startswith('coco/')}
+    return {
+        k.split('/')[-1]: float(v)
+        for k, v in metrics.items() if k.startswith('coco/')
+    }
 
 
 def cfg_options(extra):
@@ -152,10 +164,9 @@ def cfg_options(extra):
 
 def draw_detections(checkpoint, out_file, num_images, score_thr, extra_cfg):
     """Predictions on the first val images, in a grid, with ground truth."""
+    from mmdet.apis import inference_detector, init_detector
     from mmengine.config import Config
     from PIL import Image, ImageDraw, ImageFont
-
-    from mmdet.apis import inference_detector, init_detector
 
     cfg = Config.fromfile(CONFIG)
     if extra_cfg:
@@ -198,9 +209,10 @@ def draw_detections(checkpoint, out_file, num_images, score_thr, extra_cfg):
         pred = result.pred_instances
         keep = pred.scores >= score_thr
         # lowest score first, so that the best boxes and labels end on top
-        drawn = sorted(zip(pred.bboxes[keep].tolist(),
-                           pred.labels[keep].tolist(),
-                           pred.scores[keep].tolist()), key=lambda d: d[2])
+        drawn = sorted(
+            zip(pred.bboxes[keep].tolist(), pred.labels[keep].tolist(),
+                pred.scores[keep].tolist()),
+            key=lambda d: d[2])
         for box, label, score in drawn:
             colour = palette[label % len(palette)]
             box = [v * scale for v in box]
@@ -210,8 +222,9 @@ def draw_detections(checkpoint, out_file, num_images, score_thr, extra_cfg):
             bbox = draw.textbbox((tx, ty), text, font=font)
             draw.rectangle(bbox, fill=colour)
             draw.text((tx, ty), text, fill=(0, 0, 0), font=font)
-        draw.text((4, img.height - 18), osp.basename(path), fill=(255, 255,
-                                                                  255),
+        draw.text((4, img.height - 18),
+                  osp.basename(path),
+                  fill=(255, 255, 255),
                   font=font)
         tiles.append(img)
 
@@ -224,11 +237,12 @@ def draw_detections(checkpoint, out_file, num_images, score_thr, extra_cfg):
                      (32, 32, 32))
     ImageDraw.Draw(grid).text(
         (6, 4), f'{CONFIG}: predictions with score >= {score_thr} '
-        '(colour per class), ground truth dashed white', fill=(255, 255, 255),
+        '(colour per class), ground truth dashed white',
+        fill=(255, 255, 255),
         font=font)
     for i, tile in enumerate(tiles):
-        grid.paste(tile, ((i % cols) * cell_w + 3,
-                          header + (i // cols) * cell_h + 3))
+        grid.paste(tile, ((i % cols) * cell_w + 3, header +
+                          (i // cols) * cell_h + 3))
     grid.save(out_file)
 
 

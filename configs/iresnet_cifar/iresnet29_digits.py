@@ -8,6 +8,8 @@ model = dict(backbone=dict(depth=29, variant='iresnet'))
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(
-        interval=1, max_keep_ckpts=2, save_best='accuracy/top1',
+        interval=1,
+        max_keep_ckpts=2,
+        save_best='accuracy/top1',
         rule='greater'))
 randomness = dict(seed=0, deterministic=False)

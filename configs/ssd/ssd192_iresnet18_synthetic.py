@@ -85,8 +85,11 @@ val_dataloader = dict(
     train_dataloader,
     batch_size=8,
     dataset=dict(
-        {k: v
-         for k, v in train_dataloader['dataset'].items() if k != 'filter_cfg'},
+        {
+            k: v
+            for k, v in train_dataloader['dataset'].items()
+            if k != 'filter_cfg'
+        },
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         test_mode=True,
@@ -101,7 +104,8 @@ test_evaluator = val_evaluator
 
 max_epochs = 4
 train_cfg = dict(  # one evaluation, at the end
-    type='EpochBasedTrainLoop', max_epochs=max_epochs,
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
     val_interval=max_epochs)
 optim_wrapper = dict(
     _delete_=True,
@@ -109,8 +113,7 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=10.))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
-         end=50),
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
     dict(
         type='CosineAnnealingLR',
         by_epoch=True,

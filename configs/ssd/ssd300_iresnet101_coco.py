@@ -2,6 +2,4 @@
 # (Table 7: 41.89M parameters).
 _base_ = './ssd300_iresnet50_coco.py'
 model = dict(
-    backbone=dict(
-        depth=101,
-        init_cfg=dict(checkpoint='iresnet://iresnet101')))
+    backbone=dict(depth=101, init_cfg=dict(checkpoint='iresnet://iresnet101')))

@@ -3,5 +3,7 @@
 _base_ = [
     '../_base_/models/ssd300_iresnet50.py', '../_base_/ssd300_voc0712.py'
 ]
-model = dict(bbox_head=dict(
-    num_classes=20, anchor_generator=dict(basesize_ratio_range=(0.2, 0.9))))
+model = dict(
+    bbox_head=dict(
+        num_classes=20, anchor_generator=dict(basesize_ratio_range=(0.2,
+                                                                    0.9))))

@@ -3,5 +3,4 @@
 _base_ = './ssd300_resnet50_coco.py'
 model = dict(
     backbone=dict(
-        depth=101,
-        init_cfg=dict(checkpoint='torchvision://resnet101')))
+        depth=101, init_cfg=dict(checkpoint='torchvision://resnet101')))

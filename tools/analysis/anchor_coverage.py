@@ -32,16 +32,26 @@ BUCKETS = (('small (area < 32^2)', lambda w, h: w * h < 32**2),
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config', help='detector config with an '
-                        'anchor_generator in model.bbox_head')
+    parser.add_argument(
+        'config',
+        help='detector config with an '
+        'anchor_generator in model.bbox_head')
     parser.add_argument('ann', help='COCO-format annotation JSON')
-    parser.add_argument('--size', type=int, default=None,
-                        help='square input size (default: the config\'s '
-                        'test Resize scale)')
-    parser.add_argument('--anchors', help='anchor generator dict literal '
-                        'instead of the config\'s')
-    parser.add_argument('--iou', type=float, default=0.5,
-                        help='IoU a box needs with its best anchor')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=None,
+        help='square input size (default: the config\'s '
+        'test Resize scale)')
+    parser.add_argument(
+        '--anchors',
+        help='anchor generator dict literal '
+        'instead of the config\'s')
+    parser.add_argument(
+        '--iou',
+        type=float,
+        default=0.5,
+        help='IoU a box needs with its best anchor')
     return parser.parse_args(argv)
 
 
@@ -58,8 +68,7 @@ def anchors_of(anchor_cfg, size):
     generator = TASK_UTILS.build(anchor_cfg)
     # mmdet's generators hold each stride as a (w, h) pair; feature map
     # sizes are (h, w)
-    shapes = [(-(-size // sh), -(-size // sw))
-              for sw, sh in generator.strides]
+    shapes = [(-(-size // sh), -(-size // sw)) for sw, sh in generator.strides]
     return torch.cat(generator.grid_priors(shapes, device='cpu'))
 
 

@@ -20,9 +20,10 @@ Modes: ``train`` (forward + backward + SGD step) and/or ``infer`` (forward
 under ``no_grad``). Options: ``--device cpu|cuda``, ``--amp bf16``,
 ``--channels-last``, ``--compile`` (``torch.compile``, inductor),
 ``--fuse-conv-bn`` (inference only: both models fused with mmcv's
-``fuse_conv_bn``, as mmdet's benchmark does). Peak memory: on CUDA the allocator's peak
-during the timed steps; on CPU (``--memory``) the peak resident-set growth
-over the model's build, measured in a fresh subprocess per model.
+``fuse_conv_bn``, as mmdet's benchmark does). Peak memory: on CUDA the
+allocator's peak during the timed steps; on CPU (``--memory``) the peak
+resident-set growth over the model's build, measured in a fresh subprocess
+per model.
 
 Examples::
 
@@ -82,8 +83,8 @@ def backbone_spec(arch, model_args):
     label = arch + ''.join(f' {k}={v}' for k, v in model_args.items())
     if arch.startswith('mmdet-resnet'):
         depth = _reference_depth(arch, 'mmdet-resnet', MMDET_RESNET_DEPTHS)
-        return label, dict(type='mmdet.ResNet', depth=depth,
-                           norm_eval=False, **model_args)
+        return label, dict(
+            type='mmdet.ResNet', depth=depth, norm_eval=False, **model_args)
     if arch.startswith('torchvision-resnet'):
         depth = _reference_depth(arch, 'torchvision-resnet',
                                  TORCHVISION_RESNET_DEPTHS)
@@ -118,8 +119,8 @@ class TorchvisionStages(torch.nn.Module):
     def __init__(self, depth, **kwargs):
         import torchvision
         super().__init__()
-        net = getattr(torchvision.models, f'resnet{depth}')(weights=None,
-                                                           **kwargs)
+        net = getattr(torchvision.models, f'resnet{depth}')(
+            weights=None, **kwargs)
         for name in ('conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2',
                      'layer3', 'layer4'):
             self.add_module(name, getattr(net, name))
@@ -138,10 +139,10 @@ def build_backbone(cfg):
     if cfg['type'] == 'torchvision':
         cfg.pop('type')
         return TorchvisionStages(**cfg)
+    import mmdet.models  # noqa: F401  (mmdet.ResNet)
     from mmengine.registry import MODELS
 
     import mmiresnet  # noqa: F401
-    import mmdet.models  # noqa: F401  (mmdet.ResNet)
     model = MODELS.build(cfg)
     model.init_weights()
     return model
@@ -157,29 +158,30 @@ def randomize_norm_statistics(model, seed=0):
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, _BatchNorm) and m.track_running_stats:
-                m.running_mean.copy_(torch.randn(m.num_features,
-                                                 generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features,
-                                               generator=g) + 0.5)
+                m.running_mean.copy_(
+                    torch.randn(m.num_features, generator=g) * 0.1)
+                m.running_var.copy_(
+                    torch.rand(m.num_features, generator=g) + 0.5)
                 if m.affine:
-                    m.weight.copy_(torch.rand(m.num_features,
-                                              generator=g) + 0.5)
-                    m.bias.copy_(torch.randn(m.num_features,
-                                             generator=g) * 0.1)
+                    m.weight.copy_(
+                        torch.rand(m.num_features, generator=g) + 0.5)
+                    m.bias.copy_(
+                        torch.randn(m.num_features, generator=g) * 0.1)
 
 
 def build_detector(config):
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     import mmiresnet  # noqa: F401
-    from mmdet.registry import MODELS
     init_default_scope('mmdet')
     if config.startswith('mmdet::'):
         cfg = Config.fromfile(config)
     else:
-        cfg = Config.fromfile(osp.join(REPO, config) if not osp.isabs(config)
-                              and not osp.exists(config) else config)
+        cfg = Config.fromfile(
+            osp.join(REPO, config)
+            if not osp.isabs(config) and not osp.exists(config) else config)
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     model.init_weights()
@@ -196,10 +198,13 @@ def detector_batch(batch, size, num_classes, device):
         n = int(torch.randint(1, 6, (1, ), generator=g))
         xy = torch.rand(n, 2, generator=g) * size * 0.7
         wh = torch.rand(n, 2, generator=g) * size * 0.3 + 8
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), pad_shape=(size, size),
-            ori_shape=(size, size), scale_factor=(1., 1.),
-            batch_input_shape=(size, size)))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                pad_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1., 1.),
+                batch_input_shape=(size, size)))
         sample.gt_instances = InstanceData(
             bboxes=torch.cat([xy, (xy + wh).clamp(max=size)], 1).to(device),
             labels=torch.randint(0, num_classes, (n, ),
@@ -228,8 +233,9 @@ class Case:
         fmt = torch.channels_last if args.channels_last else \
             torch.contiguous_format
         self.model = self.model.to(memory_format=fmt)
-        self.inputs = torch.randn(args.batch, 3, args.size, args.size,
-                                  device=device).to(memory_format=fmt)
+        self.inputs = torch.randn(
+            args.batch, 3, args.size, args.size,
+            device=device).to(memory_format=fmt)
         self.samples = None
         if kind == 'detector':
             self.samples = detector_batch(
@@ -239,7 +245,8 @@ class Case:
         self.forward = torch.compile(self._forward) if args.compile \
             else self._forward
         self.optimizer = torch.optim.SGD(
-            [p for p in self.model.parameters() if p.requires_grad], lr=1e-4,
+            [p for p in self.model.parameters() if p.requires_grad],
+            lr=1e-4,
             momentum=0.9)
 
     def fuse(self, device):
@@ -248,8 +255,7 @@ class Case:
         from torch.nn.modules.batchnorm import _BatchNorm
 
         def count():
-            return sum(isinstance(m, _BatchNorm)
-                       for m in self.model.modules())
+            return sum(isinstance(m, _BatchNorm) for m in self.model.modules())
 
         randomize_norm_statistics(self.model)
         self.model.eval()
@@ -263,17 +269,21 @@ class Case:
             run = self.model._forward if self.kind == 'detector' \
                 else self.model
             after = flat_tensors(run(x))
-        diff = max(float((a - b).abs().max() / b.abs().max())
-                   for a, b in zip(after, before))
-        return dict(folded_bn=num_bn - count(), total_bn=num_bn,
-                    fused_max_rel_diff=diff)
+        diff = max(
+            float((a - b).abs().max() / b.abs().max())
+            for a, b in zip(after, before))
+        return dict(
+            folded_bn=num_bn - count(),
+            total_bn=num_bn,
+            fused_max_rel_diff=diff)
 
     def _forward(self, train):
         if self.kind == 'detector':
             if train:
                 losses = self.model.loss(self.inputs, self.samples)
-                return sum(v if torch.is_tensor(v) else sum(v)
-                           for k, v in losses.items() if 'loss' in k)
+                return sum(
+                    v if torch.is_tensor(v) else sum(v)
+                    for k, v in losses.items() if 'loss' in k)
             return self.model._forward(self.inputs)
         outs = self.model(self.inputs)
         return sum(o.float().mean() for o in outs)
@@ -341,9 +351,17 @@ def build_cases(args):
 
 def measure_throughput(args, specs):
     if args.repeats == 0:  # memory only
-        return {(label, mode): dict(model=label, mode=mode, ms_per_iter=None,
-                                    images_per_s=None, peak_mem_mb=None)
-                for label, _, _ in specs for mode in modes(args)}
+        return {
+            (label, mode):
+            dict(
+                model=label,
+                mode=mode,
+                ms_per_iter=None,
+                images_per_s=None,
+                peak_mem_mb=None)
+            for label, _, _ in specs
+            for mode in modes(args)
+        }
     cases = [Case(label, build(), kind, args) for label, kind, build in specs]
     results = {}
     for mode in modes(args):
@@ -363,15 +381,19 @@ def measure_throughput(args, specs):
                     torch.cuda.reset_peak_memory_stats()
                 times[case.label].append(case.timed(train, args.iters))
                 if args.device == 'cuda':
-                    peak[case.label] = max(peak.get(case.label, 0),
-                                           torch.cuda.max_memory_allocated())
+                    peak[case.label] = max(
+                        peak.get(case.label, 0),
+                        torch.cuda.max_memory_allocated())
         for case in cases:
             sec = statistics.median(times[case.label])
             results[(case.label, mode)] = dict(
-                model=case.label, mode=mode, ms_per_iter=sec * 1e3,
+                model=case.label,
+                mode=mode,
+                ms_per_iter=sec * 1e3,
                 images_per_s=args.batch / sec,
                 peak_mem_mb=peak[case.label] / 2**20 if peak else None,
-                **(case.fuse_info or {}), **checks.get(case.label, {}))
+                **(case.fuse_info or {}),
+                **checks.get(case.label, {}))
     return results
 
 
@@ -410,7 +432,10 @@ def measure_cpu_memory(args, argv):
     for index in range(2):
         proc = subprocess.run(
             [sys.executable, __file__, *argv, '--memory-worker',
-             str(index)], capture_output=True, text=True, check=False)
+             str(index)],
+            capture_output=True,
+            text=True,
+            check=False)
         if proc.returncode:
             raise RuntimeError(f'memory worker failed:\n{proc.stderr}')
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -426,37 +451,56 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument('--model', help='backbone architecture, e.g. '
-                      'iresnet50, iresgroupfix50, mmdet-resnet50')
+    what.add_argument(
+        '--model',
+        help='backbone architecture, e.g. '
+        'iresnet50, iresgroupfix50, mmdet-resnet50')
     what.add_argument('--config', help='detector config file')
-    parser.add_argument('--model-args', nargs='*', metavar='KEY=VALUE',
-                        help='extra backbone arguments, e.g. with_cp=True')
-    parser.add_argument('--reference', help="reference model ('same' = the "
-                        'model without --model-args); default: see above')
-    parser.add_argument('--mode', choices=('train', 'infer', 'both'),
-                        default='both')
+    parser.add_argument(
+        '--model-args',
+        nargs='*',
+        metavar='KEY=VALUE',
+        help='extra backbone arguments, e.g. with_cp=True')
+    parser.add_argument(
+        '--reference',
+        help="reference model ('same' = the "
+        'model without --model-args); default: see above')
+    parser.add_argument(
+        '--mode', choices=('train', 'infer', 'both'), default='both')
     parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--size', type=int, default=None,
-                        help='input size (default 224; 300 for detectors)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=None,
+        help='input size (default 224; 300 for detectors)')
     parser.add_argument('--device', choices=('cpu', 'cuda'), default='cpu')
     parser.add_argument('--amp', choices=('fp32', 'bf16'), default='fp32')
     parser.add_argument('--channels-last', action='store_true')
-    parser.add_argument('--compile', action='store_true',
-                        help='torch.compile both models (inductor)')
-    parser.add_argument('--fuse-conv-bn', action='store_true',
-                        help='fold BN into the preceding convs of both models '
-                        "(mmcv's fuse_conv_bn); needs --mode infer")
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile both models (inductor)')
+    parser.add_argument(
+        '--fuse-conv-bn',
+        action='store_true',
+        help='fold BN into the preceding convs of both models '
+        "(mmcv's fuse_conv_bn); needs --mode infer")
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--iters', type=int, default=3)
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='timed repeats per model (0: memory only)')
-    parser.add_argument('--memory', action='store_true',
-                        help='CPU: also measure peak memory (subprocesses)')
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch CPU threads')
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        default=3,
+        help='timed repeats per model (0: memory only)')
+    parser.add_argument(
+        '--memory',
+        action='store_true',
+        help='CPU: also measure peak memory (subprocesses)')
+    parser.add_argument(
+        '--threads', type=int, default=None, help='torch CPU threads')
     parser.add_argument('--json', help='write the results to this file')
-    parser.add_argument('--memory-worker', type=int, default=None,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--memory-worker', type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.size is None:
         args.size = 300 if args.config else 224
@@ -520,8 +564,11 @@ def main(argv=None):
             a['memory_ratio'] = a['peak_mem_mb'] / b['peak_mem_mb']
             ratios.append(f"{a['memory_ratio']:.2f}x memory")
         for r in (a, b):
-            cells = [fmt(r['ms_per_iter'], 1), fmt(r['images_per_s'], 2),
-                     fmt(r['peak_mem_mb'], 0)]
+            cells = [
+                fmt(r['ms_per_iter'], 1),
+                fmt(r['images_per_s'], 2),
+                fmt(r['peak_mem_mb'], 0)
+            ]
             vs = 'reference' if r is b else ', '.join(ratios)
             print(f"| {r['model']} | {mode} | {' | '.join(cells)} | {vs} |")
             rows.append(dict(r, setting=setting))

@@ -30,11 +30,11 @@ import statistics
 import time
 
 import torch
+from mmdet.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.structures import InstanceData
 
 import mmiresnet  # noqa: F401  (registers IRSSDHead)
-from mmdet.registry import MODELS
 
 NUM_CLASSES = 80
 FEAT_SIZES = (38, 19, 10, 5, 3, 1)
@@ -61,8 +61,8 @@ def parse_args():
         '--config',
         default=FULL_STEP_CONFIG,
         help='detector config for --full-step (its bbox_head is swapped)')
-    parser.add_argument('--device', default='cuda'
-                        if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument(
         '--iters', type=int, default=3, help='iterations per round')
     parser.add_argument(
@@ -150,7 +150,11 @@ def head_cfg(head_type):
             max_per_img=200))
 
 
-def random_gts(num_imgs, min_gts, max_gts, gen, device,
+def random_gts(num_imgs,
+               min_gts,
+               max_gts,
+               gen,
+               device,
                num_classes=NUM_CLASSES):
     """COCO-like boxes: uniform centres, log-uniform sizes 4..300 px."""
     gts = []
@@ -158,8 +162,8 @@ def random_gts(num_imgs, min_gts, max_gts, gen, device,
     for _ in range(num_imgs):
         n = int(torch.randint(min_gts, max_gts + 1, (1, ), generator=gen))
         ctr = torch.rand(n, 2, generator=gen) * 300
-        size = torch.exp(torch.rand(n, 2, generator=gen) * (log300 - log4) +
-                         log4)
+        size = torch.exp(
+            torch.rand(n, 2, generator=gen) * (log300 - log4) + log4)
         boxes = torch.cat([ctr - size / 2, ctr + size / 2], 1).clamp(0, 300)
         wh = boxes[:, 2:] - boxes[:, :2]
         boxes = boxes[(wh >= 1).all(1)]
@@ -174,8 +178,9 @@ def random_outputs(head, num_imgs, gen, device):
     cls_scores, bbox_preds = [], []
     for size, k in zip(FEAT_SIZES, head.num_base_priors):
         cls_scores.append(
-            torch.randn(num_imgs, k * (NUM_CLASSES + 1), size, size,
-                        generator=gen).to(device))
+            torch.randn(
+                num_imgs, k * (NUM_CLASSES + 1), size, size,
+                generator=gen).to(device))
         bbox_preds.append(
             torch.randn(num_imgs, k * 4, size, size, generator=gen).to(device)
             * 0.5)
@@ -242,8 +247,8 @@ def report(wall, cpu, label):
 def loss_step(head, outs, gts, metas, amp, device):
     cls_scores = [t.detach().clone().requires_grad_() for t in outs[0]]
     bbox_preds = [t.detach().clone().requires_grad_() for t in outs[1]]
-    with torch.autocast(device_type=device.type, dtype=torch.bfloat16,
-                        enabled=amp):
+    with torch.autocast(
+            device_type=device.type, dtype=torch.bfloat16, enabled=amp):
         inputs_c = [t.to(torch.bfloat16) for t in cls_scores] \
             if amp else cls_scores
         inputs_b = [t.to(torch.bfloat16) for t in bbox_preds] \
@@ -280,8 +285,10 @@ def run_loss(args, batch_size, heads):
     outs = random_outputs(stock, batch_size, gen, device)
     gts = random_gts(batch_size, args.min_gts, args.max_gts, gen, device)
     metas = [
-        dict(img_shape=(300, 300), pad_shape=(300, 300),
-             batch_input_shape=(300, 300)) for _ in range(batch_size)
+        dict(
+            img_shape=(300, 300),
+            pad_shape=(300, 300),
+            batch_input_shape=(300, 300)) for _ in range(batch_size)
     ]
     num_anchors = sum(s * s * k
                       for s, k in zip(FEAT_SIZES, stock.num_base_priors))
@@ -289,10 +296,10 @@ def run_loss(args, batch_size, heads):
           f'anchors/img={num_anchors} gts={sum(len(g) for g in gts)} '
           f'(per image {args.min_gts}..{args.max_gts}) amp={args.amp}')
 
-    ref, ref_total, ref_c, ref_b = loss_step(stock, outs, gts, metas,
-                                             args.amp, device)
-    got, got_total, got_c, got_b = loss_step(ours, outs, gts, metas,
-                                             args.amp, device)
+    ref, ref_total, ref_c, ref_b = loss_step(stock, outs, gts, metas, args.amp,
+                                             device)
+    got, got_total, got_c, got_b = loss_step(ours, outs, gts, metas, args.amp,
+                                             device)
     loss_diff = 0.
     for key in ('loss_cls', 'loss_bbox'):
         r = torch.stack([v.float().reshape(()) for v in ref[key]])
@@ -310,14 +317,13 @@ def run_loss(args, batch_size, heads):
 
     if args.count_ops:
         for name, head in (('stock SSDHead', stock), ('IRSSDHead', ours)):
-            total, syncs = count_ops(lambda: loss_step(
-                head, outs, gts, metas, args.amp, device))
+            total, syncs = count_ops(
+                lambda: loss_step(head, outs, gts, metas, args.amp, device))
             print(f'  {name:13s}: {total} top-level ATen calls, {syncs} '
                   'sync-forcing calls (nonzero/item/unique) per iteration')
 
     steps = {
-        name: (lambda h=head: loss_step(h, outs, gts, metas, args.amp,
-                                        device))
+        name: (lambda h=head: loss_step(h, outs, gts, metas, args.amp, device))
         for name, head in (('stock', stock), ('batched', ours))
     }
     report(*interleaved(steps, args), f'(loss, batch {batch_size})')
@@ -347,8 +353,8 @@ def build_detectors(args):
 
 def full_step(model, inputs, samples, amp, device):
     model.zero_grad(set_to_none=True)
-    with torch.autocast(device_type=device.type, dtype=torch.bfloat16,
-                        enabled=amp):
+    with torch.autocast(
+            device_type=device.type, dtype=torch.bfloat16, enabled=amp):
         losses = model.loss(inputs, samples)
         total = total_loss(losses)
     total.backward()
@@ -365,12 +371,14 @@ def run_full_step(args, batch_size, models):
     data = dict(inputs=[], data_samples=[])
     for gt in gts:
         data['inputs'].append(
-            torch.randint(0, 256, (3, 300, 300), generator=gen,
-                          dtype=torch.uint8))
+            torch.randint(
+                0, 256, (3, 300, 300), generator=gen, dtype=torch.uint8))
         sample = DetDataSample()
         sample.set_metainfo(
-            dict(img_shape=(300, 300), ori_shape=(300, 300),
-                 scale_factor=(1., 1.)))
+            dict(
+                img_shape=(300, 300),
+                ori_shape=(300, 300),
+                scale_factor=(1., 1.)))
         sample.gt_instances = gt
         data['data_samples'].append(sample)
     batch = models['stock'].data_preprocessor(data, training=True)
@@ -387,8 +395,8 @@ def run_full_step(args, batch_size, models):
             for k, p in model.named_parameters() if p.grad is not None
         }
         results[name] = (total.item(), grads)
-    (s_total, s_grads), (b_total, b_grads) = results['stock'], results[
-        'batched']
+    (s_total, s_grads), (b_total,
+                         b_grads) = results['stock'], results['batched']
     scale = max(g.abs().max().item() for g in s_grads.values())
     grad_diff = max((s_grads[k] - b_grads[k]).abs().max().item()
                     for k in s_grads) if set(s_grads) == set(b_grads) \
@@ -401,8 +409,7 @@ def run_full_step(args, batch_size, models):
     print(f'  {"equal" if ok else "NOT EQUAL"} (relative tolerance {tol:g})')
 
     steps = {
-        name: (lambda m=model: full_step(m, inputs, samples, args.amp,
-                                         device))
+        name: (lambda m=model: full_step(m, inputs, samples, args.amp, device))
         for name, model in models.items()
     }
     report(*interleaved(steps, args), f'(full step, batch {batch_size})')

@@ -32,14 +32,21 @@ import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--configs', nargs='+',
-                        default=['ssd*.py', 'faster-rcnn_*.py'],
-                        help='file name patterns of the configs of the '
-                        'family folders, configs/<family>/')
-    parser.add_argument('--frcnn-size', type=int, nargs=2,
-                        default=(1344, 800), metavar=('W', 'H'))
+    parser.add_argument(
+        '--configs',
+        nargs='+',
+        default=['ssd*.py', 'faster-rcnn_*.py'],
+        help='file name patterns of the configs of the '
+        'family folders, configs/<family>/')
+    parser.add_argument(
+        '--frcnn-size',
+        type=int,
+        nargs=2,
+        default=(1344, 800),
+        metavar=('W', 'H'))
     parser.add_argument('--out', help='also write the table to this file')
     return parser.parse_args(argv)
 
@@ -58,23 +65,26 @@ def input_size(name, cfg, frcnn_size):
 
 def complexity(cfg, size):
     """(parameters, FLOPs) of ``cfg.model`` on one ``size`` (W, H) image."""
-    from mmengine.analysis import get_model_complexity_info
     from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
+    from mmengine.analysis import get_model_complexity_info
 
     model = MODELS.build(cfg.model)
     model.eval()
     w, h = size
     sample = DetDataSample(
-        metainfo=dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
-                      batch_input_shape=(h, w), scale_factor=(1., 1.)))
+        metainfo=dict(
+            img_shape=(h, w),
+            ori_shape=(h, w),
+            pad_shape=(h, w),
+            batch_input_shape=(h, w),
+            scale_factor=(1., 1.)))
     inputs = torch.zeros(1, 3, h, w)
-    model.forward = partial(model.forward, data_samples=[sample],
-                            mode='tensor')
+    model.forward = partial(
+        model.forward, data_samples=[sample], mode='tensor')
     with torch.no_grad():
         out = get_model_complexity_info(
-            model, None, inputs=(inputs, ), show_table=False,
-            show_arch=False)
+            model, None, inputs=(inputs, ), show_table=False, show_arch=False)
     params = sum(p.numel() for p in model.parameters())
     return params, out['flops']
 
@@ -115,11 +125,9 @@ def main(argv=None):
     init_default_scope('mmdet')
     MMLogger.get_instance('mmengine', log_level='ERROR')
     config_dir = osp.join(REPO_ROOT, 'configs')
-    paths = sorted(
-        (p for p in family_config_paths(config_dir)
-         if any(fnmatch.fnmatch(osp.basename(p), pat)
-                for pat in args.configs)),
-        key=osp.basename)
+    paths = sorted((p for p in family_config_paths(config_dir) if any(
+        fnmatch.fnmatch(osp.basename(p), pat) for pat in args.configs)),
+                   key=osp.basename)
     cache = {}
     rows = []
     for path in paths:
@@ -136,12 +144,14 @@ def main(argv=None):
         rel = osp.relpath(path, config_dir).replace(osp.sep, '/')
         rows.append((rel, f'{size[0]}x{size[1]}', f'{params / 1e6:.2f}',
                      f'{flops / 1e9:.2f}', paper_p, paper_g, paper_ap))
-        print(f'{name}: {params / 1e6:.2f}M params, {flops / 1e9:.2f} '
-              f'GFLOPs ({seconds:.0f} s)', file=sys.stderr, flush=True)
+        print(
+            f'{name}: {params / 1e6:.2f}M params, {flops / 1e9:.2f} '
+            f'GFLOPs ({seconds:.0f} s)',
+            file=sys.stderr,
+            flush=True)
     header = ('config', 'input', 'params (M)', 'GFLOPs', 'paper params (M)',
               'paper GFLOPs', 'paper result')
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     table = '\n'.join(lines)
     print(table)

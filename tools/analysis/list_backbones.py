@@ -37,8 +37,10 @@ def arch_params(arch):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--json', help='also write the rows to this file')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite an existing --json file')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='overwrite an existing --json file')
     args = parser.parse_args(argv)
     if args.json and osp.exists(args.json) and not args.force:
         parser.error(f'--json {args.json} exists; pass --force to '
@@ -52,10 +54,14 @@ def main(argv=None):
             if arch.family is family:
                 params = arch_params(arch)
                 sizes.append((arch.depth, params))
-                rows.append(dict(arch=arch.name, type=arch.type,
-                                 variant=arch.variant, depth=arch.depth,
-                                 num_classes=num_classes_of(arch),
-                                 params=params))
+                rows.append(
+                    dict(
+                        arch=arch.name,
+                        type=arch.type,
+                        variant=arch.variant,
+                        depth=arch.depth,
+                        num_classes=num_classes_of(arch),
+                        params=params))
         size_text = ', '.join(f'{d}: {p / 1e6:.2f}' for d, p in sizes)
         print(f'| `{family.name}` | {family.type} | {family.variant} | '
               f'{family.paper} | {size_text} |')

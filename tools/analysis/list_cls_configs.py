@@ -29,7 +29,6 @@ from mmiresnet.utils.config_index import cls_config_paths
 from mmiresnet.utils.model_stats import count_params
 
 
-
 def paper_top1_errors():
     """Top-1 error (%) the papers report for a config, by config name.
 
@@ -56,10 +55,8 @@ def describe(path, errors):
     family = osp.basename(osp.dirname(path))
     model = build_meta_model(cfg)
     backbone = cfg.model.backbone
-    arch = backbone.type + ''.join(
-        f' {k}={backbone[k]}'
-        for k in ('depth', 'variant', 'widen_factor', 'groups')
-        if k in backbone)
+    arch = backbone.type + ''.join(f' {k}={backbone[k]}' for k in (
+        'depth', 'variant', 'widen_factor', 'groups') if k in backbone)
     return dict(
         name=name,
         config=f'{family}/{name}',
@@ -73,9 +70,11 @@ def describe(path, errors):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--config-dir', default=osp.join(
-        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-        'configs'))
+    parser.add_argument(
+        '--config-dir',
+        default=osp.join(
+            osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+            'configs'))
     args = parser.parse_args(argv)
     if not osp.isdir(args.config_dir):
         parser.error(f'--config-dir {args.config_dir} is not a folder')

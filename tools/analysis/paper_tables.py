@@ -34,6 +34,7 @@ from mmiresnet.checkpoint import save_json
 from mmiresnet.utils.model_stats import (PooledClassifier, count_flops,
                                          count_params)
 
+
 def classification_row(arch, num_classes, flops):
     """(params, GFLOPs or None) of ``arch`` with an fc of ``num_classes``."""
     from mmengine.registry import MODELS
@@ -62,11 +63,11 @@ class _DetectorForward(nn.Module):
 
 def ssd_row(config, flops):
     """(params, GFLOPs or None) of the SSD300 detector of ``config``."""
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     import mmiresnet  # noqa: F401
-    from mmdet.registry import MODELS
     cfg = Config.fromfile(config)
     init_default_scope('mmdet')
     cfg.model.backbone.init_cfg = None
@@ -101,17 +102,28 @@ def main(argv=None):
         for table in model_zoo.paper_tables()
     }
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--tables', nargs='+', default=list(tables),
-                        choices=list(tables), help="tables to print ('R10' "
-                        "is the RGSNet paper's Table 10)")
-    parser.add_argument('--no-flops', action='store_true',
-                        help='count parameters only (fast, no forward)')
-    parser.add_argument('--models', nargs='+', default=None,
-                        help='only rows whose model name contains one of '
-                        'these strings')
+    parser.add_argument(
+        '--tables',
+        nargs='+',
+        default=list(tables),
+        choices=list(tables),
+        help="tables to print ('R10' "
+        "is the RGSNet paper's Table 10)")
+    parser.add_argument(
+        '--no-flops',
+        action='store_true',
+        help='count parameters only (fast, no forward)')
+    parser.add_argument(
+        '--models',
+        nargs='+',
+        default=None,
+        help='only rows whose model name contains one of '
+        'these strings')
     parser.add_argument('--json', help='also write the rows to this file')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite an existing --json file')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='overwrite an existing --json file')
     args = parser.parse_args(argv)
     if args.json and osp.exists(args.json) and not args.force:
         parser.error(f'--json {args.json} exists; pass --force to '
@@ -129,8 +141,8 @@ def main(argv=None):
         else:
             params, gflops = classification_row(row['arch'],
                                                 row['num_classes'], flops)
-        rows.append((row['key'], name, params, row['params_m'], gflops,
-                     row['gflops']))
+        rows.append(
+            (row['key'], name, params, row['params_m'], gflops, row['gflops']))
 
     print('| table | model | params (M) | paper | diff | GFLOPs | paper '
           '| diff |')
@@ -143,9 +155,16 @@ def main(argv=None):
               f'{fmt(f_paper)} | {diff(gflops, f_paper)} |')
     if args.json:
         save_json([
-            dict(table=t, model=n, params=p, paper_params_m=pp, gflops=g,
-                 paper_gflops=pg) for t, n, p, pp, g, pg in rows
-        ], args.json, force=args.force)
+            dict(
+                table=t,
+                model=n,
+                params=p,
+                paper_params_m=pp,
+                gflops=g,
+                paper_gflops=pg) for t, n, p, pp, g, pg in rows
+        ],
+                  args.json,
+                  force=args.force)
     return rows
 
 

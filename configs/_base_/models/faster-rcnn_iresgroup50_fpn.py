@@ -3,6 +3,5 @@
 _base_ = './faster-rcnn_iresnet50_fpn.py'
 model = dict(
     backbone=dict(
-        type='IResGroup',
-        init_cfg=dict(checkpoint='iresnet://iresgroup50')),
+        type='IResGroup', init_cfg=dict(checkpoint='iresnet://iresgroup50')),
     neck=dict(in_channels=[128, 256, 512, 1024]))

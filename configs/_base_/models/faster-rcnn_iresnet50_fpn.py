@@ -17,4 +17,5 @@ model = dict(
         # The official ImageNet weights (docs/model_zoo.md).
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='iresnet://iresnet50', prefix='backbone.')))
+            checkpoint='iresnet://iresnet50',
+            prefix='backbone.')))

@@ -3,5 +3,4 @@ _base_ = './ssd300_iresgroup50.py'
 model = dict(
     backbone=dict(
         type='IResGroupFix',
-        init_cfg=dict(
-            checkpoint='iresnet://iresgroupfix50')))
+        init_cfg=dict(checkpoint='iresnet://iresgroupfix50')))

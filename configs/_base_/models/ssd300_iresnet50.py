@@ -33,7 +33,8 @@ model = dict(
         # trains from scratch.
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='iresnet://iresnet50', prefix='backbone.')),
+            checkpoint='iresnet://iresnet50',
+            prefix='backbone.')),
     neck=dict(
         # Tuples: SSDNeck compares in_channels with out_channels[:1].
         in_channels=(1024, ),
