@@ -73,7 +73,7 @@ train_dataloader = dict(
     persistent_workers=True,
     dataset=dict(
         _delete_=True,
-        type='CocoDataset',
+        type='CheckedCocoDataset',
         data_root=data_root,
         metainfo=dict(classes=classes),
         ann_file='annotations/instances_train.json',
