@@ -15,6 +15,7 @@ import tempfile
 import torch
 
 from .archs import get_arch
+from .compat import weights_only_load
 
 
 class CheckpointMismatch(ValueError):
@@ -106,7 +107,7 @@ def load_file(path):
         raise CheckpointReadError(
             f'{path} is empty (0 bytes), not a PyTorch checkpoint')
     try:
-        return torch.load(path, map_location='cpu', weights_only=True)
+        return weights_only_load(path)
     except pickle.UnpicklingError as exc:
         found = re.search(r'Unsupported global: GLOBAL (\S+)', str(exc))
         if found:
@@ -218,13 +219,16 @@ def classifier_to_backbone(state_dict, backbone_cfg, prefix='backbone.'):
     return {k: v for k, v in backbone_keys.items() if k in expected}
 
 
-def load_pretrained(module, checkpoint, prefix=None):
+def load_pretrained(module, checkpoint, prefix=None, optional=()):
     """Load a pretrained file into a backbone, refusing partial fits.
 
     Unlike mmengine's ``Pretrained`` init (which only logs mismatches and
     leaves a randomly initialised network behind), every parameter and
     buffer of ``module`` must come from the file; keys of stages the module
-    does not build may be left over.
+    does not build may be left over. Keys under the ``optional`` prefixes
+    (DCN offsets and plugins added to an ImageNet backbone, as mmdet does)
+    are loaded and checked when the file has them and otherwise keep their
+    initialisation.
     """
     if not re.match(r'^[a-z]+://', str(checkpoint)) and \
             not osp.isfile(checkpoint):
@@ -254,6 +258,10 @@ def load_pretrained(module, checkpoint, prefix=None):
     expected = dict(module.state_dict())
     if not any(k.endswith('num_batches_tracked') for k in state_dict):
         expected = without_num_batches_tracked(expected)
+    optional = tuple(optional)
+    if optional:
+        expected = {k: v for k, v in expected.items()
+                    if k in state_dict or not k.startswith(optional)}
     check_state_dict(expected, state_dict, what=str(checkpoint),
                      allow_unused=stage_prefixes_beyond(
                          getattr(module, 'num_stages', 8)))

@@ -28,19 +28,30 @@ Any other pickled global is still refused by torch with its usual
 global. Such a checkpoint should be converted to plain tensors (a
 ``state_dict``) by whoever produced it; weights-only loading stays on.
 
-Nothing is done on torch < 2.4 (no ``add_safe_globals``). On torch 2.4/2.5
+On torch < 2.4 (no ``add_safe_globals``; torch 2.1 is OpenMMLab's reference
+stack) nothing is registered: mmengine loads as it always did there, and
+mmiresnet's own checked reads (:func:`mmiresnet.checkpoint.load_file`) use
+:func:`weights_only_load`, a restricted unpickler that allows torch's own
+weights-only globals plus the list above and nothing else. On torch 2.4/2.5
 the default is still ``weights_only=False``; the classes are allow-listed for
 explicit ``weights_only=True`` loads, without the ``getattr`` shim (these
 versions do not support registering a global under another name).
 ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is never set and no loader is replaced.
 """
+import _compat_pickle
+import codecs
+import collections
+import functools
 import pickle
 import re
+import types
 
 import numpy as np
 import torch
 
-__all__ = ['MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints']
+__all__ = [
+    'MMENGINE_SAFE_GLOBALS', 'allow_mmengine_checkpoints', 'weights_only_load'
+]
 
 _HISTORY_BUFFER_METHODS = ('min', 'max', 'mean', 'current')
 _NUMERIC_DTYPE_CHARS = '?bhilqBHILQefdg'  # bool, (u)ints, floats
@@ -95,6 +106,62 @@ def allow_mmengine_checkpoints():
     add(items)
     MMENGINE_SAFE_GLOBALS.extend(items)
     return MMENGINE_SAFE_GLOBALS
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Resolves only allow-listed globals (torch < 2.4, see above)."""
+
+    def find_class(self, module, name):
+        # torch.save writes pickle protocol 2, with Python 2 names
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        allowed = _restricted_globals()
+        key = f'{module}.{name}'
+        if key not in allowed:
+            # the wording of torch's own refusal, which callers parse
+            raise pickle.UnpicklingError(f'Unsupported global: GLOBAL {key}')
+        return allowed[key]
+
+
+@functools.lru_cache(maxsize=None)
+def _restricted_globals():
+    from torch._weights_only_unpickler import _get_allowed_globals
+    allowed = dict(_get_allowed_globals())
+    # what later torch releases allow by default, where it exists here
+    allowed.update({
+        '_codecs.encode': codecs.encode,  # bytes under protocol 2
+        'builtins.bytearray': bytearray,
+        'builtins.complex': complex,
+        'builtins.set': set,
+        'collections.Counter': collections.Counter,
+        'torch.device': torch.device,
+    })
+    allowed.update({f'torch.{name}': value
+                    for name, value in vars(torch).items()
+                    if isinstance(value, torch.dtype)})
+    for item in _safe_globals(named=True):
+        obj, key = item if isinstance(item, tuple) else \
+            (item, f'{item.__module__}.{item.__qualname__}')
+        allowed[key] = obj
+    return allowed
+
+
+def weights_only_load(path, map_location='cpu'):
+    """``torch.load(path, weights_only=True)`` that also reads mmengine's
+    checkpoints on torch < 2.4 (see the module docstring)."""
+    if MMENGINE_SAFE_GLOBALS or _torch_version() >= (2, 4):
+        return torch.load(path, map_location=map_location, weights_only=True)
+    return _restricted_load(path, map_location)
+
+
+def _restricted_load(path, map_location):
+    restricted = types.SimpleNamespace(
+        __name__='mmiresnet_restricted_pickle',
+        Unpickler=_RestrictedUnpickler,
+        load=lambda f, **kw: _RestrictedUnpickler(f, **kw).load())
+    return torch.load(path, map_location=map_location, weights_only=False,
+                      pickle_module=restricted)
 
 
 allow_mmengine_checkpoints()

@@ -126,7 +126,8 @@ def test_allow_list(checkpoint):
 
 
 def test_plain_torch_load(checkpoint):
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    # torch.load(weights_only=True), or on torch < 2.4 the restricted load
+    ckpt = compat.weights_only_load(checkpoint)
     assert set(ckpt) >= {'meta', 'state_dict', 'message_hub', 'optimizer',
                          'param_schedulers'}
     buf = ckpt['message_hub']['log_scalars']['train/loss']
@@ -213,3 +214,33 @@ def test_history_buffer_methods_allowed(tmp_path):
     path = tmp_path / 'hb.pth'
     torch.save(dict(f=_Getattr(HistoryBuffer, 'mean')), path)
     assert torch.load(path)['f'] is HistoryBuffer.mean
+
+
+# The restricted unpickler that mmiresnet's checked reads use on torch < 2.4
+# (OpenMMLab's torch 2.1 stack); it is exercised here on any torch.
+def test_restricted_load_reads_a_runner_checkpoint(tmp_path):
+    path = tmp_path / 'runner.pth'
+    buffer = HistoryBuffer()
+    buffer.update(0.5)
+    torch.save(
+        dict(state_dict=dict(w=torch.arange(3.)),
+             message_hub=dict(log_scalars=dict(loss=buffer),
+                              f=_Getattr(HistoryBuffer, 'mean'),
+                              arr=np.arange(3, dtype=np.float32),
+                              scalar=np.float64(1.5))), path)
+    ckpt = compat._restricted_load(path, 'cpu')
+    assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
+    assert ckpt['message_hub']['log_scalars']['loss'].current() == 0.5
+    assert ckpt['message_hub']['f'] is HistoryBuffer.mean
+    assert ckpt['message_hub']['arr'].tolist() == [0., 1., 2.]
+
+
+@pytest.mark.parametrize('make,needle', [
+    (lambda: Foreign(), f'{__name__}.Foreign'),
+    (lambda: _Getattr(np.ndarray, 'tofile'), 'refused getattr'),
+])
+def test_restricted_load_refuses_other_globals(tmp_path, make, needle):
+    path = tmp_path / 'bad.pth'
+    torch.save(dict(meta=make()), path)
+    with pytest.raises(pickle.UnpicklingError, match=needle):
+        compat._restricted_load(path, 'cpu')

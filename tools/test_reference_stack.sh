@@ -11,5 +11,6 @@ export MMIRESNET_VENV="${MMIRESNET_VENV:-.venv-torch2.1}"
 export MMIRESNET_TORCH="${MMIRESNET_TORCH:-torch==2.1.2 torchvision==0.16.2}"
 bash tools/setup_env.sh
 "$MMIRESNET_VENV/bin/python" -m pytest -q \
-    tests/test_env.py tests/test_backbones.py tests/test_archs.py \
+    tests/test_env.py tests/test_compat.py tests/test_backbones.py \
+    tests/test_archs.py \
     tests/test_ssd_head.py tests/test_weights.py "$@"
