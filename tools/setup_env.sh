@@ -201,6 +201,9 @@ echo "    torch $TORCH_VER ($TORCH_TAG), GPU visible: $CUDA_OK"
 if "$VPY" -c 'import sys, torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); sys.exit(v >= (2, 3))'; then
     NUMPY_PIN=("numpy<2")
     echo "    torch $TORCH_VER was built against NumPy 1: every install keeps numpy<2"
+    # torchvision pulled the newest NumPy in; replace it before mmcv builds.
+    mapfile -t missing < <(unmet "${NUMPY_PIN[@]}")
+    (( ${#missing[@]} == 0 )) || pip_install "$SETUPTOOLS"
 fi
 done_step
 
@@ -353,6 +356,11 @@ else
     (( ${#missing[@]} == 0 )) || die "unmet requirements: ${missing[*]}"
     echo "$want" >"$STAMP"
 fi
+# The wheel's start-up hook for mmiresnet:: base configs (setup.py,
+# docs/packaging.md); an editable install does not install it.
+SITE="$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+cmp -s "$ROOT/mmiresnet-config.pth" "$SITE/mmiresnet-config.pth" \
+    || cp "$ROOT/mmiresnet-config.pth" "$SITE/mmiresnet-config.pth"
 done_step
 
 # ---------------------------------------------------------------------------
