@@ -270,7 +270,8 @@ def _train_task(task):
 
 def _quiet():
     from mmengine.logging import MMLogger
-    MMLogger.get_instance('depth_study', log_level='WARNING')  # quiet init
+    if not MMLogger.check_instance_created('depth_study'):  # once a process
+        MMLogger.get_instance('depth_study', log_level='WARNING')
 
 
 def smooth(values, k):
@@ -290,15 +291,23 @@ def _fmt(v, digits=3):
     return f'{v:.{digits}g}'
 
 
-def plot(results, depths, path, window, final_window, title=None, dpi=100):
-    """One panel per depth (families overlaid), final loss vs depth and,
-    when measured, held-out accuracy vs depth."""
+def plot(results,
+         depths,
+         path,
+         window,
+         final_window,
+         title=None,
+         dpi=100,
+         summary=False):
+    """One panel per depth (families overlaid; not with ``summary``),
+    final loss vs depth and, when measured, held-out accuracy vs depth."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     families = list(dict.fromkeys(r['family'] for r in results))
     with_acc = all('heldout_accuracy' in r for r in results)
-    n = len(depths) + 1 + with_acc
+    curves = [] if summary else depths
+    n = len(curves) + 1 + with_acc
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
     axes = axes[0]
     finite = [
@@ -306,7 +315,7 @@ def plot(results, depths, path, window, final_window, title=None, dpi=100):
         if math.isfinite(v) and v > 0
     ]
     lo, hi = (min(finite), max(finite)) if finite else (1e-3, 10)
-    for ax, depth in zip(axes, depths):
+    for ax, depth in zip(axes, curves):
         for r in results:
             if r['depth'] != depth:
                 continue
@@ -327,7 +336,8 @@ def plot(results, depths, path, window, final_window, title=None, dpi=100):
         ax.set_ylim(lo / 1.5, hi * 1.5)
         ax.grid(True, which='both', alpha=0.3)
         ax.legend(fontsize=7, loc='upper right')
-    axes[0].set_ylabel(f'training loss (mean of {window} iterations)')
+    if curves:
+        axes[0].set_ylabel(f'training loss (mean of {window} iterations)')
 
     def by_depth(ax, key, ylabel, title, log_y):
         for family in families:
@@ -350,7 +360,7 @@ def plot(results, depths, path, window, final_window, title=None, dpi=100):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
 
-    by_depth(axes[len(depths)], 'final_loss',
+    by_depth(axes[len(curves)], 'final_loss',
              f'mean loss of the last {final_window} iterations',
              'final training loss vs depth', True)
     if with_acc:
@@ -393,10 +403,61 @@ def markdown_table(saved):
     for r in sorted(results, key=key):
         acc = r.get('heldout_accuracy')
         rows.append(f"| {r['depth']} | {names[r['family']]}-{r['depth']} | "
-                    f"{r['final_loss']:.3f} | "
+                    f"{_fmt(r['final_loss'])} | "
                     f"{'n/a' if acc is None else f'{acc:.3f}'} | "
                     f"{_fmt(r['max_loss'])} ({r['max_loss_iter']}) | "
                     f"{r['seconds_per_iter']:.2f} s |")
+    return '\n'.join(rows)
+
+
+RECIPE_KEYS = ('iters', 'batch', 'lr', 'warmup_iters', 'warmup', 'warmup_lr',
+               'holdout', 'split_seed', 'size', 'final_window', 'device')
+
+
+def spread_table(studies):
+    """The markdown table of several studies of one recipe that differ in
+    ``--seed``: per depth and family measured by at least two of them, the
+    last-iterations training loss and the held-out accuracy of every seed,
+    their mean and their range. Raises ValueError if the recipes differ."""
+    first = studies[0]['args']
+    for saved in studies[1:]:
+        diff = [k for k in RECIPE_KEYS if saved['args'][k] != first[k]]
+        if diff:
+            raise ValueError(f'the studies differ in {", ".join(diff)}, '
+                             'not only in the seed')
+    groups = {}
+    for saved in studies:
+        for r in saved['results']:
+            groups.setdefault((r['depth'], r['family']),
+                              {}).setdefault(saved['args']['seed'], r)
+    names = {f: STYLE.get(f, (None, f))[1] for _, f in groups}
+    window = first['final_window']
+    rows = [
+        f'| depth | network | seeds | training loss, mean of the last '
+        f'{window} iterations, per seed | mean (range) | held-out accuracy, '
+        'per seed | mean (range) |',
+        '|---|---|---|---|---|---|---|',
+    ]
+
+    def cell(values, fmt):
+        mean = sum(values) / len(values)
+        return (' / '.join(fmt(v) for v in values) + ' | ' + fmt(mean) +
+                f' ({fmt(min(values))} - {fmt(max(values))})')
+
+    for (depth, family), by_seed in sorted(groups.items()):
+        if len(by_seed) < 2:
+            continue
+        seeds = sorted(by_seed)
+        runs = [by_seed[k] for k in seeds]
+        accs = [r.get('heldout_accuracy') for r in runs]
+        acc = ('n/a | n/a'
+               if None in accs else cell(accs, lambda v: f'{v:.3f}'))
+        rows.append(f'| {depth} | {names[family]}-{depth} | '
+                    f'{", ".join(map(str, seeds))} | '
+                    f"{cell([r['final_loss'] for r in runs], _fmt)} | "
+                    f'{acc} |')
+    if len(rows) == 2:
+        raise ValueError('no depth and family is measured with two seeds')
     return '\n'.join(rows)
 
 
@@ -509,18 +570,57 @@ def parse_args(argv=None):
     parser.add_argument(
         '--table-from',
         default=None,
+        nargs='+',
         metavar='JSON',
-        help='print the markdown table of a study\'s JSON '
-        'and exit (trains nothing)')
+        help='print the markdown table of a study\'s JSON and exit '
+        '(trains nothing); of several studies that differ only in the '
+        'seed: the spread over the seeds')
+    parser.add_argument(
+        '--plot-from',
+        default=None,
+        metavar='JSON',
+        help='draw the figure OUT of a study\'s JSON (with --smooth, '
+        '--dpi, --title, --summary) and exit (trains nothing)')
+    parser.add_argument(
+        '--summary',
+        action='store_true',
+        help='figure without the per-depth curves: final loss and '
+        'held-out accuracy vs depth (a thumbnail)')
     args = parser.parse_args(argv)
-    if args.table_from is not None:
-        try:
-            with open(args.table_from) as f:
-                args.saved = json.load(f)
-            markdown_table(args.saved)
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            parser.error(f'--table-from {args.table_from}: not a depth '
-                         f'study JSON ({type(e).__name__}: {e})')
+    if args.table_from is not None and args.plot_from is not None:
+        parser.error('--table-from and --plot-from: one at a time')
+    for name in ('table_from', 'plot_from'):
+        paths = getattr(args, name)
+        if paths is None:
+            continue
+        paths = [paths] if isinstance(paths, str) else paths
+        studies = []
+        for path in paths:
+            flag = f'--{name.replace("_", "-")} {path}'
+            try:
+                with open(path) as f:
+                    studies.append(json.load(f))
+                markdown_table(studies[-1])
+                [(r['losses'], r['depth']) for r in studies[-1]['results']]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                parser.error(f'{flag}: not a depth study JSON '
+                             f'({type(e).__name__}: {e})')
+        args.saved = studies[0]
+        if name == 'table_from':
+            args.table = markdown_table(studies[0])
+            if len(studies) > 1:
+                try:
+                    args.table = spread_table(studies)
+                except ValueError as e:
+                    parser.error(f'--table-from: {e}')
+            return args
+    for name in ('smooth', 'dpi'):
+        if getattr(args, name) < 1:
+            parser.error(f'--{name} {getattr(args, name)}: must be >= 1')
+    if osp.splitext(args.out)[1].lower() not in PLOT_SUFFIXES:
+        parser.error(f'--out {args.out}: the figure must end in one of '
+                     f'{", ".join(PLOT_SUFFIXES)}')
+    if args.plot_from is not None:
         return args
     for depth in args.depths:
         if (depth - 2) % 3 or (depth - 2) // 3 < 6:
@@ -586,8 +686,17 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     if args.table_from is not None:
-        print(markdown_table(args.saved))
+        print(args.table)
         return args.saved['results']
+    if args.plot_from is not None:
+        saved = args.saved
+        results = saved['results']
+        depths = sorted({r['depth'] for r in results})
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        plot(results, depths, args.out, args.smooth,
+             saved['args']['final_window'], args.title, args.dpi, args.summary)
+        print(f'wrote {args.out}')
+        return results
     import torch
     _quiet()
     wall_start = time.perf_counter()
@@ -643,8 +752,12 @@ def main(argv=None):
     for path in (args.out, args.json):
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     plot(results, args.depths, args.out, args.smooth, args.final_window,
-         args.title, args.dpi)
-    saved_args = {k: v for k, v in vars(args).items() if k != 'saved'}
+         args.title, args.dpi, args.summary)
+    saved_args = {
+        k: v
+        for k, v in vars(args).items() if k not in ('saved', 'table')
+    }
+    saved_args['command'] = sys.argv[1:] if argv is None else list(argv)
     write_json(
         args.json,
         dict(
