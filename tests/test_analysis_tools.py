@@ -133,6 +133,9 @@ def test_list_backbones_one_row_per_family(tmp_path):
     assert params['rgsnet50-resnet'] == 25_557_032
     assert '| `iresnet{depth}` | IResNet | iresnet |' in proc.stdout
     assert '50: 25.56' in table[0]
+    # docs/backbones.md holds the tool's table as printed
+    doc = (TOOLS.parents[1] / 'docs' / 'backbones.md').read_text()
+    assert proc.stdout.strip() in doc
 
 
 def test_benchmark_backbone_ratio_and_json(tmp_path):

@@ -228,10 +228,10 @@ def test_paper_tables_fields_and_rows(paper_rows):
             sorted((r['table'] for r in rows), key=model_zoo._table_order)))
 
 
-def test_readme_complexity_table_has_the_index_figures(repo_root, paper_rows):
-    """The README's copy of paper_tables.py's output: same rows, and the
-    paper's columns are the metafiles' figures."""
-    text = (repo_root / 'README.md').read_text()
+def test_docs_complexity_table_has_the_index_figures(repo_root, paper_rows):
+    """docs/backbones.md's copy of paper_tables.py's output: same rows, and
+    the paper's columns are the metafiles' figures."""
+    text = (repo_root / 'docs' / 'backbones.md').read_text()
     section = text.split("## The papers' complexity tables", 1)[1]
     section = section.split('\n## ', 1)[0]
     lines = [line for line in section.splitlines() if line.startswith('| ')]
