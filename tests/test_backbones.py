@@ -1,15 +1,19 @@
 """Backbone zoo: exact sizes, shapes, OpenMMLab behaviour, official parity."""
+import re
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.registry import MODELS
+from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
+                              OfficialNet)
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmiresnet.models.backbones import (IResGroup, IResGroupFix, IResNet,
                                         IResNetCIFAR, ResGroup, ResGroupFix,
                                         RGSNet, count_params)
-from official_iresnet import (OfficialBasicBlock, OfficialBottleneck,
-                              OfficialNet)
+
 
 def meta_model(cls, **kwargs):
     with torch.device('meta'):
@@ -289,6 +293,11 @@ def test_registered_in_all_scopes():
         assert MODELS.get(name).__name__ == name
         assert DET.get(name).__name__ == name
         assert CLS.get(name).__name__ == name
+        # each library's registry: the class with its ResNet's defaults
+        for scope, registry in (('mmdet', DET), ('mmpretrain', CLS)):
+            assert registry.get(name).__bases__ == (MODELS.get(name), )
+            assert registry.get(name).library == scope
+        assert MODELS.get(name).library is None
     with torch.device('meta'):
         assert isinstance(DET.build(dict(type='mmdet.IResNet', depth=18)),
                           IResNet)
@@ -373,3 +382,25 @@ def test_pretrained_refuses_partial_fit_and_loads_truncated(tmp_path):
     assert 'missing keys' in str(err.value)
     assert 'layer2.0.conv1.weight' in str(err.value)
     assert 'layer1.0.conv1.weight: (1,)' in str(err.value)
+
+
+def test_model_code_runs_on_torch_2_1(monkeypatch):
+    """torch 2.1 / 2.2 have no ``torch.compiler.is_compiling``: the blocks
+    resolve dynamo's function of the same name once, at import, and the
+    model code calls nothing newer-only directly."""
+    from mmiresnet.models.backbones import blocks
+
+    class Torch21Compiler:  # torch.compiler of torch 2.1: no is_compiling
+        pass
+
+    monkeypatch.setattr(torch, 'compiler', Torch21Compiler())
+    resolved = blocks._resolve_is_compiling()
+    from torch._dynamo import is_compiling as dynamo_is_compiling
+    assert resolved is dynamo_is_compiling
+    monkeypatch.undo()  # on newer torch dynamo's calls torch.compiler's
+    assert resolved() is False
+    sources = (Path(blocks.__file__).parents[1]).rglob('*.py')
+    for path in sources:
+        text = path.read_text()
+        calls = re.findall(r'torch\.compiler\.\w+\(', text)
+        assert not calls, (path, calls)

@@ -1,7 +1,7 @@
 from ...utils.model_stats import count_params
 from .blocks import ResidualBlock, build_shortcut, build_stage
-from .iresnet import (IResGroup, IResGroupFix, IResNet, IResNetCIFAR,
-                      ResGroup, ResGroupFix, RGSNet)
+from .iresnet import (IResGroup, IResGroupFix, IResNet, IResNetCIFAR, ResGroup,
+                      ResGroupFix, RGSNet)
 
 __all__ = [
     'ResidualBlock', 'build_shortcut', 'build_stage', 'IResNet', 'IResGroup',

@@ -17,21 +17,50 @@ activations sit around the addition. The families differ only in those flags:
                (d-RGSNet), optionally plus the identity (Res-RGSNet).
 =============  ==============================================================
 
+Every family also takes MMDetection's and MMPretrain's ResNet options
+(docs/dropin.md): caffe style (the stride on the first 1x1 conv of a
+bottleneck), a deformable 3x3 conv (``dcn``), plugins after each conv of the
+branch, stochastic depth of the branch (``drop_path_rate``) and the
+average-pool projection shortcut of ResNet-D (``avg_down``).
+
 Parameter names follow the official iResNet code (``bn0``..``bn3``,
 ``conv1``..``conv3``, ``downsample``), which are also the names of mmdet's
-and torchvision's ResNet, so published checkpoints map key for key.
+and torchvision's ResNet, so published checkpoints map key for key; DCN
+offsets (``conv2.conv_offset``) and plugins (``context_block``, ...) are
+named as in mmdet's Bottleneck.
 """
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
-from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmcv.cnn import build_conv_layer, build_norm_layer, build_plugin_layer
+from mmcv.cnn.bricks import DropPath
 from mmengine.model import BaseModule
 
 BLOCK_TYPES = ('basic', 'bottleneck')
 BLOCK_STYLES = ('resnet', 'istage', 'rgs')
-SHORTCUT_TYPES = ('conv', 'maxpool')
+SHORTCUT_TYPES = ('conv', 'maxpool', 'avgpool')
 INNER_RG_POSITIONS = ('after_relu', 'before_relu')
+PLUGIN_POSITIONS = ('after_conv1', 'after_conv2', 'after_conv3')
+#: Below this rate the branch keeps no DropPath (as MMPretrain's blocks).
+DROP_PATH_EPS = 1e-5
+
+
+def _resolve_is_compiling():
+    """``torch.compiler.is_compiling`` (torch >= 2.3), else the dynamo
+    function of the same name (torch 2.1 / 2.2), else never compiling."""
+    compiler = getattr(torch, 'compiler', None)
+    if hasattr(compiler, 'is_compiling'):
+        return compiler.is_compiling
+    try:
+        from torch._dynamo import is_compiling
+        return is_compiling
+    except ImportError:  # pragma: no cover (torch < 2.1)
+        return lambda: False
+
+
+#: Resolved once at import, so the model code runs on torch >= 2.1.
+is_compiling = _resolve_is_compiling()
 
 
 def build_norm(norm_cfg, channels, postfix=''):
@@ -53,7 +82,7 @@ class MaxPool2d(nn.MaxPool2d):
     """
 
     def _use_onednn(self, x):
-        return (not torch.compiler.is_compiling()
+        return (not is_compiling()
                 and not torch.jit.is_tracing()
                 and not torch.is_grad_enabled() and type(x) is torch.Tensor
                 and x.device.type == 'cpu' and x.dtype == torch.float32
@@ -87,9 +116,12 @@ class ResidualBlock(BaseModule):
         mid_channels (int): Width of the inner (3x3) convolution.
         out_channels (int): Output channels.
         block_type (str): ``'basic'`` or ``'bottleneck'``.
-        stride (int): Stride of the 3x3 conv (conv2 for bottlenecks, conv1
-            for basic blocks, PyTorch style as in the official code).
-        dilation (int): Dilation of the 3x3 conv(s).
+        stride (int): Stride of the block: on the 3x3 conv (conv2 of a
+            bottleneck, conv1 of a basic block; PyTorch style, as in the
+            official code), or on conv1 with ``caffe_style``.
+        dilation (int): Dilation of the 3x3 conv (of the first 3x3 conv of a
+            basic block; its second one is not dilated, as in mmdet's and
+            MMPretrain's BasicBlock).
         groups (int): Groups of the bottleneck 3x3 conv (ResGroup, Sec. 3.3).
         downsample (nn.Module, optional): Projection shortcut.
         pre_act (str, optional): ``'norm_relu'`` (``bn0`` then ReLU) or
@@ -110,6 +142,19 @@ class ResidualBlock(BaseModule):
             ``'before_relu'`` gives ``relu(bn2(conv2(a)) + GN(a))``, where
             ``a`` is the (non-negative) input of the 3x3 conv.
         rg_groups (int): GN groups of the RG shortcuts.
+        caffe_style (bool): Stride on the first 1x1 conv of a bottleneck
+            (mmdet's ``style='caffe'``); a basic block's first conv is its
+            strided 3x3 conv in either style.
+        dcn (dict, optional): Conv config of the bottleneck's 3x3 conv
+            (``dict(type='DCN' | 'DCNv2', deform_groups=...)``), built with
+            ``build_conv_layer`` as in mmdet's Bottleneck.
+        plugins (list[dict], optional): mmdet's block plugins, each
+            ``dict(cfg=..., position='after_conv1' | 'after_conv2' |
+            'after_conv3')``, applied after that conv's norm and ReLU (after
+            the conv, or its norm, for the last one: before the addition),
+            in order. Names as mmdet's (``context_block``, ...).
+        drop_path_rate (float): Stochastic depth of ``F`` (MMPretrain's
+            ``DropPath`` on the branch output, before the addition).
         conv_cfg, norm_cfg: As in mmcv's ``build_conv_layer`` /
             ``build_norm_layer``.
         with_cp (bool): Gradient checkpointing of the block.
@@ -132,6 +177,10 @@ class ResidualBlock(BaseModule):
                  rg_shortcut=None,
                  inner_rg=None,
                  rg_groups=32,
+                 caffe_style=False,
+                 dcn=None,
+                 plugins=None,
+                 drop_path_rate=0.0,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN'),
                  with_cp=False,
@@ -144,6 +193,9 @@ class ResidualBlock(BaseModule):
                                      or inner_rg not in INNER_RG_POSITIONS):
             raise ValueError(f'inner_rg={inner_rg!r} needs a bottleneck block '
                              f'and one of {INNER_RG_POSITIONS}')
+        if block_type != 'bottleneck' and (dcn is not None or plugins):
+            raise ValueError('dcn and plugins need a bottleneck block (as '
+                             "mmdet's BasicBlock, a basic block has none)")
         self.block_type = block_type
         self.pre_act = pre_act
         self.relu_on_shortcut = relu_on_shortcut and pre_act == 'relu'
@@ -153,15 +205,19 @@ class ResidualBlock(BaseModule):
         self.rg_shortcut = rg_shortcut
         self.inner_rg = inner_rg
         self.with_cp = with_cp
+        self.with_dcn = dcn is not None
+        # Registered before the convs (unlike mmdet's blocks, which give
+        # the same keys in another order): seeded models keep their init.
         self.downsample = downsample
 
         if block_type == 'bottleneck':
-            convs = [(in_channels, mid_channels, 1, 1, 1, 1),
-                     (mid_channels, mid_channels, 3, stride, dilation, groups),
+            s1, s2 = (stride, 1) if caffe_style else (1, stride)
+            convs = [(in_channels, mid_channels, 1, s1, 1, 1),
+                     (mid_channels, mid_channels, 3, s2, dilation, groups),
                      (mid_channels, out_channels, 1, 1, 1, 1)]
         else:
             convs = [(in_channels, mid_channels, 3, stride, dilation, 1),
-                     (mid_channels, out_channels, 3, 1, dilation, 1)]
+                     (mid_channels, out_channels, 3, 1, 1, 1)]
         self.num_convs = len(convs)
         # Registration order matters: mmcv's ``fuse_conv_bn`` folds every BN
         # into the conv registered just before it. The norms that do not
@@ -176,9 +232,14 @@ class ResidualBlock(BaseModule):
             if cin % g or cout % g:
                 raise ValueError(f'groups={g} must divide the {cin} input and '
                                  f'{cout} output channels of conv{idx}')
+            cfg = conv_cfg
+            if dcn is not None and k == 3:
+                cfg = {k_: v for k_, v in dcn.items()
+                       if k_ != 'fallback_on_stride'}
+            extra = dict(groups=g) if g != 1 else {}
             conv = build_conv_layer(
-                conv_cfg, cin, cout, k, stride=s, padding=d * (k // 2),
-                dilation=d, groups=g, bias=False)
+                cfg, cin, cout, k, stride=s, padding=d * (k // 2),
+                dilation=d, bias=False, **extra)
             self.add_module(f'conv{idx}', conv)
             if idx < self.num_convs or norm_before_add:
                 self._add_norm(norm_cfg, cout, idx)
@@ -186,6 +247,23 @@ class ResidualBlock(BaseModule):
             self.rg_norm = build_rg_norm(out_channels, rg_groups)
         if inner_rg is not None:
             self.inner_rg_norm = build_rg_norm(mid_channels, rg_groups)
+        self.drop_path = DropPath(drop_path_rate) \
+            if drop_path_rate > DROP_PATH_EPS else None
+        # Plugins last, as in mmdet's Bottleneck: same names, and no BN of
+        # the block follows them (fuse_conv_bn, above).
+        widths = [cout for _, cout, *_ in convs]
+        self.plugin_names = {idx: [] for idx in range(1, self.num_convs + 1)}
+        for plugin in plugins or ():
+            idx = PLUGIN_POSITIONS.index(plugin['position']) + 1
+            cfg = dict(plugin['cfg'])
+            name, layer = build_plugin_layer(
+                cfg, in_channels=widths[idx - 1],
+                postfix=cfg.pop('postfix', ''))
+            if hasattr(self, name):
+                raise ValueError(f'plugin name {name!r} is used twice in a '
+                                 "block (give each a 'postfix')")
+            self.add_module(name, layer)
+            self.plugin_names[idx].append(name)
 
     def _add_norm(self, norm_cfg, channels, idx):
         name, norm = build_norm(norm_cfg, channels, postfix=idx)
@@ -202,6 +280,11 @@ class ResidualBlock(BaseModule):
         return self.norm(self.num_convs) if (
             self.norm_before_add or self.norm_after_add) else None
 
+    def plugins(self):
+        """The plugin modules of the block, in order of application."""
+        return [getattr(self, name) for idx in sorted(self.plugin_names)
+                for name in self.plugin_names[idx]]
+
     def _branch(self, x):
         out = x
         for idx in range(1, self.num_convs + 1):
@@ -216,6 +299,8 @@ class ResidualBlock(BaseModule):
                     out = out + self.inner_rg_norm(conv_in)
             elif self.norm_before_add:
                 out = self.norm(idx)(out)
+            for name in self.plugin_names[idx]:
+                out = getattr(self, name)(out)
         return out
 
     def _forward(self, x):
@@ -227,7 +312,9 @@ class ResidualBlock(BaseModule):
             x = F.relu(x)
             if self.relu_on_shortcut:
                 shortcut_in = x
-        out = self._branch(x)  # a new tensor (conv or norm output)
+        out = self._branch(x)  # a new tensor (conv, norm or plugin output)
+        if self.drop_path is not None:
+            out = self.drop_path(out)
 
         if self.downsample is not None:
             out += self.downsample(shortcut_in)
@@ -251,7 +338,7 @@ class ResidualBlock(BaseModule):
 
 
 def build_shortcut(shortcut_type, in_channels, out_channels, stride,
-                   conv_cfg, norm_cfg):
+                   conv_cfg, norm_cfg, pool_slot_at_stride1=True):
     """Projection shortcut of a stage's first block, or None for identity.
 
     * ``'conv'``: ResNet option B, ``conv1x1(stride) -> norm`` (keys
@@ -262,19 +349,31 @@ def build_shortcut(shortcut_type, in_channels, out_channels, stride,
       identity but keeps its slot, so the SSD variant (stage 3 at stride 1)
       loads ImageNet weights key for key. With equal channels and stride > 1
       the shortcut is the bare max-pool (official iResNet-18/34 layer1).
+    * ``'avgpool'``: ResNet-D (``avg_down``, mmdet's and MMPretrain's
+      ResLayer): ``AvgPool(stride, stride, ceil_mode, count_include_pad=
+      False) -> conv1x1 -> norm`` (keys ``downsample.1/.2``). At stride 1 the
+      pool is an identity that keeps its slot when ``pool_slot_at_stride1``
+      (mmdet) or has none, giving keys ``downsample.0/.1`` (MMPretrain).
     """
     if shortcut_type not in SHORTCUT_TYPES:
         raise ValueError(f'shortcut_type={shortcut_type!r}; allowed: '
                          f'{SHORTCUT_TYPES}')
     if stride == 1 and in_channels == out_channels:
         return None
-    if shortcut_type == 'conv':
+    if shortcut_type == 'conv' or (shortcut_type == 'avgpool' and stride == 1
+                                   and not pool_slot_at_stride1):
         return nn.Sequential(
             build_conv_layer(conv_cfg, in_channels, out_channels, 1,
                              stride=stride, bias=False),
             build_norm(norm_cfg, out_channels)[1])
-    pool = MaxPool2d(3, stride, 1) if stride > 1 else nn.Identity()
-    if in_channels == out_channels:
+    if stride == 1:
+        pool = nn.Identity()
+    elif shortcut_type == 'maxpool':
+        pool = MaxPool2d(3, stride, 1)
+    else:
+        pool = nn.AvgPool2d(stride, stride, ceil_mode=True,
+                            count_include_pad=False)
+    if in_channels == out_channels and shortcut_type == 'maxpool':
         return pool
     return nn.Sequential(
         pool,
@@ -317,17 +416,29 @@ def block_roles(style, index, num_blocks, projection, rgs=None,
 def build_stage(num_blocks, in_channels, mid_channels, out_channels,
                 block_type, style, shortcut_type, stride=1, dilation=1,
                 groups=1, rgs=None, official_relu_shortcut=True,
-                conv_cfg=None, norm_cfg=dict(type='BN'), with_cp=False):
-    """A stage: ``num_blocks`` blocks, the first one strided and projecting."""
+                conv_cfg=None, norm_cfg=dict(type='BN'), with_cp=False,
+                caffe_style=False, dcn=None, plugins=None,
+                drop_path_rates=None, pool_slot_at_stride1=True):
+    """A stage: ``num_blocks`` blocks, the first one strided and projecting.
+
+    ``caffe_style``, ``dcn`` and ``plugins`` (already selected for this
+    stage) go to every block, ``drop_path_rates`` holds one rate per block
+    and ``pool_slot_at_stride1`` goes to :func:`build_shortcut`.
+    """
     if style == 'istage' and num_blocks < 2:
         raise ValueError('an iResNet/ResStage stage needs at least 2 blocks '
                          f'(a start and an end block), got {num_blocks}')
+    if drop_path_rates is None:
+        drop_path_rates = (0.0, ) * num_blocks
+    if len(drop_path_rates) != num_blocks:
+        raise ValueError(f'{len(drop_path_rates)} drop path rates for a stage '
+                         f'of {num_blocks} blocks')
     blocks = []
     for index in range(num_blocks):
         first = index == 0
         downsample = build_shortcut(
             shortcut_type, in_channels, out_channels, stride, conv_cfg,
-            norm_cfg) if first else None
+            norm_cfg, pool_slot_at_stride1) if first else None
         roles = block_roles(style, index, num_blocks, downsample is not None,
                             rgs, official_relu_shortcut)
         blocks.append(
@@ -341,9 +452,12 @@ def build_stage(num_blocks, in_channels, mid_channels, out_channels,
                 groups=groups,
                 downsample=downsample,
                 rg_groups=rgs['groups'] if rgs else 32,
+                caffe_style=caffe_style,
+                dcn=dcn,
+                plugins=plugins,
+                drop_path_rate=drop_path_rates[index],
                 conv_cfg=conv_cfg,
                 norm_cfg=norm_cfg,
                 with_cp=with_cp,
                 **roles))
     return nn.Sequential(*blocks)
-
