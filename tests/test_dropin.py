@@ -192,6 +192,16 @@ def randomize(model, seed=1):
     return model
 
 
+def load_into_meta(model, ref):
+    """``model`` (on meta) takes copies of ``ref``'s tensors. torch 2.1's
+    ``assign`` does not keep requires_grad (frozen norms): restored."""
+    flags = {n: p.requires_grad for n, p in model.named_parameters()}
+    model.load_state_dict(copied_state(ref), strict=True, assign=True)
+    for name, p in model.named_parameters():
+        p.requires_grad_(flags[name])
+    return model
+
+
 def copied_state(model):
     state = model.state_dict()
     copied = OrderedDict((k, v.clone()) for k, v in state.items())
@@ -229,7 +239,7 @@ def test_resnet_variant_same_outputs_and_gradients(group):
     torch.manual_seed(0)
     ref = randomize(dropin.build_reference(small, device='cpu'))
     ours = dropin.build_ours(small)  # meta: the weights come from ref
-    ours.load_state_dict(copied_state(ref), strict=True, assign=True)
+    load_into_meta(ours, ref)
     size = 96 if kwargs.get('dcn') else 64  # DCN: 3x3 maps in stage 4
     x = torch.randn(1, 3, size, size)
     ref_evals, ref_outs, ref_dx, ref_grads = outputs_and_gradients(ref, x)
@@ -264,7 +274,7 @@ def test_settings_beyond_the_configs(library, kwargs):
     torch.manual_seed(0)
     ref = randomize(dropin.build_reference(setting, device='cpu'))
     ours = dropin.build_ours(setting)
-    ours.load_state_dict(copied_state(ref), strict=True, assign=True)
+    load_into_meta(ours, ref)
     x = torch.randn(1, 3, 64, 64)
     ref_evals, ref_outs, ref_dx, ref_grads = outputs_and_gradients(ref, x)
     evals, outs, dx, grads = outputs_and_gradients(ours, x)
