@@ -15,7 +15,6 @@ names, so the name is added when mmengine's config module loads
 import os
 import os.path as osp
 import shutil
-
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
@@ -64,12 +63,13 @@ class BuildWithMim(build_py):
                     'mmiresnet/.mim (build from a checkout or the sdist)')
             if osp.isdir(src):
                 shutil.copytree(
-                    src, osp.join(mim, name),
+                    src,
+                    osp.join(mim, name),
                     ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
             else:
                 shutil.copy2(src, osp.join(mim, name))
-        shutil.copy2(osp.join(ROOT, PTH_FILE),
-                     osp.join(self.build_lib, PTH_FILE))
+        shutil.copy2(
+            osp.join(ROOT, PTH_FILE), osp.join(self.build_lib, PTH_FILE))
 
 
 setup(

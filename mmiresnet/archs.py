@@ -28,9 +28,7 @@ IRESNET_DEPTHS = MappingProxyType({
 })
 
 # The ResGroup families exist at these depths (Duta et al. 2020, Table 6).
-GROUP_DEPTHS = MappingProxyType(
-    {d: IRESNET_DEPTHS[d]
-     for d in (50, 101, 152)})
+GROUP_DEPTHS = MappingProxyType({d: IRESNET_DEPTHS[d] for d in (50, 101, 152)})
 
 # RGSNet (Zhang et al. 2019, Table 8; 200 from Table 11, as ResNet-200).
 RGSNET_DEPTHS = MappingProxyType({
@@ -70,31 +68,56 @@ _TORCHVISION = 'https://download.pytorch.org/models/'
 # on Google Drive published with the official iResNet code; https URLs are
 # torchvision's ResNets (the official code's ResNet baselines, same keys).
 OFFICIAL_WEIGHTS = MappingProxyType({
-    'iresnet50': _DRIVE + '1Waw3ob8KPXCY9iCLdAD6RUA0nvVguc6K',
-    'iresnet101': _DRIVE + '1cZ4XhwZfUOm_o0WZvenknHIqgeqkY34y',
-    'iresnet152': _DRIVE + '10heFLYX7VNlaSrDy4SZbdOOV9xwzwyli',
-    'iresnet200': _DRIVE + '1Ao-f--jNU7MYPqSW8UMonXVrq3mkLRpW',
-    'iresnet302': _DRIVE + '1UcyvLhLzORJZBUQDNJdsx3USCloXZT6V',
-    'iresnet404': _DRIVE + '1hEOHErsD6AF1b3qQi56mgxvYDneTvMIq',
-    'resstage50': _DRIVE + '1r2GvTm50xF6euU4Z6A_MYoMkiKbYRO3a',
-    'resstage101': _DRIVE + '16qGLSElXet4ByQfG3a-zO9fNxGofRsLt',
-    'resstage152': _DRIVE + '1m798qbvw8g-rW4aORIV9JY8c1JGzoVCI',
-    'resstage200': _DRIVE + '16ZYVIkMfycnSjof4BzP312Gk3XNw1xwg',
-    'iresgroup50': _DRIVE + '1mCcUKTLbJfjLr2ZiUZPT89wlNf6WxWr_',
-    'iresgroup101': _DRIVE + '1i_btVQzQeXFgHFfDi5nTEb_fb7gCtqLG',
-    'iresgroup152': _DRIVE + '1rXDMj-yWcKEiO3LILLZlarh69HEibXMc',
-    'iresgroupfix50': _DRIVE + '12oeCmPhaID2s3Doay8ZXMehnaaWqa_ek',
-    'iresgroupfix101': _DRIVE + '1A8MIGI1ZEIfaB1bn_NN4QkoHKGRGxW_i',
-    'iresgroupfix152': _DRIVE + '1s-4zKwbwlAJruSm-OFYmw96_qew7F2nw',
-    'resgroup50': _DRIVE + '1iKdFnKcQoGdqfCpRPkTzQcyzdZV8Ur-3',
-    'resgroup101': _DRIVE + '1eYhQxYGydTgzS9d_Ks4bvviM-g6lzXdb',
-    'resgroup152': _DRIVE + '18wlEo9igKvS73W76_5L2fzm1Gr7Rygpt',
-    'resgroupfix50': _DRIVE + '1O9-pGasclSTY8jVB_ez1ANv-DTZ8Sgo9',
-    'resgroupfix101': _DRIVE + '1oqTfG-zpiHr7hKYuxMbE2v10nF2zNSxO',
-    'resgroupfix152': _DRIVE + '1-TveOWnOHdDZLrAsKZ2Xj6pFO25X1cIG',
-    'resnet50': _TORCHVISION + 'resnet50-0676ba61.pth',
-    'resnet101': _TORCHVISION + 'resnet101-63fe2227.pth',
-    'resnet152': _TORCHVISION + 'resnet152-394f9c45.pth',
+    'iresnet50':
+    _DRIVE + '1Waw3ob8KPXCY9iCLdAD6RUA0nvVguc6K',
+    'iresnet101':
+    _DRIVE + '1cZ4XhwZfUOm_o0WZvenknHIqgeqkY34y',
+    'iresnet152':
+    _DRIVE + '10heFLYX7VNlaSrDy4SZbdOOV9xwzwyli',
+    'iresnet200':
+    _DRIVE + '1Ao-f--jNU7MYPqSW8UMonXVrq3mkLRpW',
+    'iresnet302':
+    _DRIVE + '1UcyvLhLzORJZBUQDNJdsx3USCloXZT6V',
+    'iresnet404':
+    _DRIVE + '1hEOHErsD6AF1b3qQi56mgxvYDneTvMIq',
+    'resstage50':
+    _DRIVE + '1r2GvTm50xF6euU4Z6A_MYoMkiKbYRO3a',
+    'resstage101':
+    _DRIVE + '16qGLSElXet4ByQfG3a-zO9fNxGofRsLt',
+    'resstage152':
+    _DRIVE + '1m798qbvw8g-rW4aORIV9JY8c1JGzoVCI',
+    'resstage200':
+    _DRIVE + '16ZYVIkMfycnSjof4BzP312Gk3XNw1xwg',
+    'iresgroup50':
+    _DRIVE + '1mCcUKTLbJfjLr2ZiUZPT89wlNf6WxWr_',
+    'iresgroup101':
+    _DRIVE + '1i_btVQzQeXFgHFfDi5nTEb_fb7gCtqLG',
+    'iresgroup152':
+    _DRIVE + '1rXDMj-yWcKEiO3LILLZlarh69HEibXMc',
+    'iresgroupfix50':
+    _DRIVE + '12oeCmPhaID2s3Doay8ZXMehnaaWqa_ek',
+    'iresgroupfix101':
+    _DRIVE + '1A8MIGI1ZEIfaB1bn_NN4QkoHKGRGxW_i',
+    'iresgroupfix152':
+    _DRIVE + '1s-4zKwbwlAJruSm-OFYmw96_qew7F2nw',
+    'resgroup50':
+    _DRIVE + '1iKdFnKcQoGdqfCpRPkTzQcyzdZV8Ur-3',
+    'resgroup101':
+    _DRIVE + '1eYhQxYGydTgzS9d_Ks4bvviM-g6lzXdb',
+    'resgroup152':
+    _DRIVE + '18wlEo9igKvS73W76_5L2fzm1Gr7Rygpt',
+    'resgroupfix50':
+    _DRIVE + '1O9-pGasclSTY8jVB_ez1ANv-DTZ8Sgo9',
+    'resgroupfix101':
+    _DRIVE + '1oqTfG-zpiHr7hKYuxMbE2v10nF2zNSxO',
+    'resgroupfix152':
+    _DRIVE + '1-TveOWnOHdDZLrAsKZ2Xj6pFO25X1cIG',
+    'resnet50':
+    _TORCHVISION + 'resnet50-0676ba61.pth',
+    'resnet101':
+    _TORCHVISION + 'resnet101-63fe2227.pth',
+    'resnet152':
+    _TORCHVISION + 'resnet152-394f9c45.pth',
 })
 
 _DUTA = 'Duta et al. 2020'
@@ -122,17 +145,15 @@ class Family:
 
 FAMILIES = (
     Family('iresnet{depth}', 'IResNet', 'iresnet', IRESNET_DEPTHS,
-           f'iResNet ({_DUTA}, Sec. 3.1-3.2, Table 9)',
-           'iResNet-{depth}'),
+           f'iResNet ({_DUTA}, Sec. 3.1-3.2, Table 9)', 'iResNet-{depth}'),
     Family('resstage{depth}', 'IResNet', 'resstage', IRESNET_DEPTHS,
            f'ResStage ablation ({_DUTA}, Sec. 3.1, Table 2)',
            'ResStage-{depth}'),
     Family('resmax{depth}', 'IResNet', 'resmax', IRESNET_DEPTHS,
-           f'ResMax ablation ({_DUTA}, Sec. 3.2, Table 14)',
-           'ResMax-{depth}'),
+           f'ResMax ablation ({_DUTA}, Sec. 3.2, Table 14)', 'ResMax-{depth}'),
     Family('resnet{depth}', 'IResNet', 'resnet', IRESNET_DEPTHS,
-           'ResNet baseline (He et al. 2016; ' f'{_DUTA}, Table 2)',
-           'ResNet-{depth}'),
+           'ResNet baseline (He et al. 2016; '
+           f'{_DUTA}, Table 2)', 'ResNet-{depth}'),
     Family('iresgroup{depth}', 'IResGroup', 'iresnet', GROUP_DEPTHS,
            f'iResGroup ({_DUTA}, Sec. 3.3, Tables 1 and 6)',
            'iResGroup-{depth}'),
@@ -140,17 +161,16 @@ FAMILIES = (
            f'iResGroupFix ({_DUTA}, Sec. 3.3, Tables 1 and 6)',
            'iResGroupFix-{depth}'),
     Family('resgroup{depth}', 'ResGroup', 'resnet', GROUP_DEPTHS,
-           f'ResGroup baseline ({_DUTA}, Tables 1 and 6)',
-           'ResGroup-{depth}'),
+           f'ResGroup baseline ({_DUTA}, Tables 1 and 6)', 'ResGroup-{depth}'),
     Family('resgroupfix{depth}', 'ResGroupFix', 'resnet', GROUP_DEPTHS,
            f'ResGroupFix baseline ({_DUTA}, Tables 1 and 6)',
            'ResGroupFix-{depth}'),
     Family('iresnet{depth}-cifar', 'IResNetCIFAR', 'iresnet', CIFAR_DEPTHS,
-           f'iResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)',
-           'iResNet-{depth}', 'cifar'),
+           f'iResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)', 'iResNet-{depth}',
+           'cifar'),
     Family('resnet{depth}-cifar', 'IResNetCIFAR', 'resnet', CIFAR_DEPTHS,
-           f'ResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)',
-           'ResNet-{depth}', 'cifar'),
+           f'ResNet for CIFAR ({_DUTA}, Tables 5, 12, 13)', 'ResNet-{depth}',
+           'cifar'),
     Family('rgsnet{depth}-b', 'RGSNet', 'b', RGSNET_DEPTHS,
            f'b-RGSNet ({_ZHANG}, Sec. 3, Fig. 3a, Tables 2, 10)',
            'b-RGSNet-{depth}'),
@@ -182,12 +202,14 @@ class Arch:
 
     def backbone_cfg(self, **overrides):
         """Backbone config that builds this arch, e.g. for ``MODELS``."""
-        return dict(dict(type=self.type, depth=self.depth,
-                         variant=self.variant), **overrides)
+        return dict(
+            dict(type=self.type, depth=self.depth, variant=self.variant),
+            **overrides)
 
 
 ARCHS = MappingProxyType({
-    fam.name.format(depth=depth): Arch(
+    fam.name.format(depth=depth):
+    Arch(
         name=fam.name.format(depth=depth),
         type=fam.type,
         variant=fam.variant,

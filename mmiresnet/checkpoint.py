@@ -53,8 +53,9 @@ def check_state_dict(expected, given, what='checkpoint', allow_unused=()):
     """
     allow_unused = tuple(allow_unused)
     missing = sorted(set(expected) - set(given))
-    unused = sorted(k for k in set(given) - set(expected)
-                    if not k.startswith(allow_unused))
+    unused = sorted(
+        k for k in set(given) - set(expected)
+        if not k.startswith(allow_unused))
     wrong = sorted(
         f'{k}: {tuple(given[k].shape)} != expected {tuple(expected[k].shape)}'
         for k in set(expected) & set(given)
@@ -81,13 +82,17 @@ def strip_state_dict(ckpt):
         raise CheckpointMismatch('not a state dict of tensors (nor a dict '
                                  "with one under 'state_dict')")
     # DataParallel prefixes, as the official script strips them.
-    return {k[7:] if k.startswith('module.') else k: v
-            for k, v in ckpt.items()}
+    return {
+        k[7:] if k.startswith('module.') else k: v
+        for k, v in ckpt.items()
+    }
 
 
 def without_num_batches_tracked(state_dict):
-    return {k: v for k, v in state_dict.items()
-            if not k.endswith('num_batches_tracked')}
+    return {
+        k: v
+        for k, v in state_dict.items() if not k.endswith('num_batches_tracked')
+    }
 
 
 class CheckpointReadError(ValueError):
@@ -186,15 +191,17 @@ def official_to_classifier(state_dict, backbone_cfg):
         raise CheckpointMismatch('official checkpoint has no fc.weight; '
                                  'use it as a backbone-only file instead')
     num_classes = state_dict['fc.weight'].shape[0]
-    expected['fc.weight'] = torch.empty(num_classes, backbone.out_channels[-1],
-                                        device='meta')
+    expected['fc.weight'] = torch.empty(
+        num_classes, backbone.out_channels[-1], device='meta')
     expected['fc.bias'] = torch.empty(num_classes, device='meta')
     given = state_dict
     if not any(k.endswith('num_batches_tracked') for k in given):
         expected = without_num_batches_tracked(expected)
     check_state_dict(expected, given, what='official checkpoint')
-    converted = {(f'head.{k}' if k.startswith('fc.') else f'backbone.{k}'): v
-                 for k, v in given.items()}
+    converted = {
+        (f'head.{k}' if k.startswith('fc.') else f'backbone.{k}'): v
+        for k, v in given.items()
+    }
     return converted, int(num_classes)
 
 
@@ -205,8 +212,10 @@ def classifier_to_backbone(state_dict, backbone_cfg, prefix='backbone.'):
     trunk, ``num_stages=3``) are dropped; everything else must fit.
     """
     state_dict = strip_state_dict(state_dict)
-    backbone_keys = {k[len(prefix):]: v for k, v in state_dict.items()
-                     if k.startswith(prefix)}
+    backbone_keys = {
+        k[len(prefix):]: v
+        for k, v in state_dict.items() if k.startswith(prefix)
+    }
     if not backbone_keys:
         raise CheckpointMismatch(f'no key starts with {prefix!r}')
     backbone = build_meta_backbone(backbone_cfg)
@@ -214,8 +223,11 @@ def classifier_to_backbone(state_dict, backbone_cfg, prefix='backbone.'):
     if not any(k.endswith('num_batches_tracked') for k in backbone_keys):
         expected = without_num_batches_tracked(expected)
     dropped = stage_prefixes_beyond(backbone.num_stages)
-    check_state_dict(expected, backbone_keys, what='classifier backbone',
-                     allow_unused=dropped)
+    check_state_dict(
+        expected,
+        backbone_keys,
+        what='classifier backbone',
+        allow_unused=dropped)
     return {k: v for k, v in backbone_keys.items() if k in expected}
 
 
@@ -250,8 +262,10 @@ def load_pretrained(module, checkpoint, prefix=None, optional=()):
     state_dict = strip_state_dict(ckpt)
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
-        state_dict = {k[len(prefix):]: v for k, v in state_dict.items()
-                      if k.startswith(prefix)}
+        state_dict = {
+            k[len(prefix):]: v
+            for k, v in state_dict.items() if k.startswith(prefix)
+        }
         if not state_dict:
             raise CheckpointMismatch(
                 f'{checkpoint}: no key starts with prefix {prefix!r}')
@@ -260,10 +274,18 @@ def load_pretrained(module, checkpoint, prefix=None, optional=()):
         expected = without_num_batches_tracked(expected)
     optional = tuple(optional)
     if optional:
-        expected = {k: v for k, v in expected.items()
-                    if k in state_dict or not k.startswith(optional)}
-    check_state_dict(expected, state_dict, what=str(checkpoint),
-                     allow_unused=stage_prefixes_beyond(
-                         getattr(module, 'num_stages', 8)))
+        expected = {
+            k: v
+            for k, v in expected.items()
+            if k in state_dict or not k.startswith(optional)
+        }
+    check_state_dict(
+        expected,
+        state_dict,
+        what=str(checkpoint),
+        allow_unused=stage_prefixes_beyond(getattr(module, 'num_stages', 8)))
     module.load_state_dict(
-        {k: v for k, v in state_dict.items() if k in expected}, strict=False)
+        {
+            k: v
+            for k, v in state_dict.items() if k in expected
+        }, strict=False)

@@ -137,9 +137,11 @@ def _restricted_globals():
         'collections.Counter': collections.Counter,
         'torch.device': torch.device,
     })
-    allowed.update({f'torch.{name}': value
-                    for name, value in vars(torch).items()
-                    if isinstance(value, torch.dtype)})
+    allowed.update({
+        f'torch.{name}': value
+        for name, value in vars(torch).items()
+        if isinstance(value, torch.dtype)
+    })
     for item in _safe_globals(named=True):
         obj, key = item if isinstance(item, tuple) else \
             (item, f'{item.__module__}.{item.__qualname__}')
@@ -160,8 +162,11 @@ def _restricted_load(path, map_location):
         __name__='mmiresnet_restricted_pickle',
         Unpickler=_RestrictedUnpickler,
         load=lambda f, **kw: _RestrictedUnpickler(f, **kw).load())
-    return torch.load(path, map_location=map_location, weights_only=False,
-                      pickle_module=restricted)
+    return torch.load(
+        path,
+        map_location=map_location,
+        weights_only=False,
+        pickle_module=restricted)
 
 
 allow_mmengine_checkpoints()

@@ -206,9 +206,8 @@ def load_weights(uri, map_location='cpu'):
     path = cached_file(arch)
     if osp.isfile(path):
         try:
-            return torch.load(path,
-                              map_location=map_location,
-                              weights_only=True)
+            return torch.load(
+                path, map_location=map_location, weights_only=True)
         except Exception as error:
             raise WeightsError(
                 f'{SCHEME}{arch}: cached file {path} is unreadable '
@@ -234,12 +233,14 @@ def load_weights(uri, map_location='cpu'):
     converted = _convert(arch, state_dict, source)
     from .checkpoint import save_atomic
     from .version import __version__
-    checkpoint = dict(state_dict=converted,
-                      meta=dict(arch=arch,
-                                source=source,
-                                source_sha256=sha256,
-                                num_classes=NUM_CLASSES,
-                                converted_by='mmiresnet ' + __version__))
+    checkpoint = dict(
+        state_dict=converted,
+        meta=dict(
+            arch=arch,
+            source=source,
+            source_sha256=sha256,
+            num_classes=NUM_CLASSES,
+            converted_by='mmiresnet ' + __version__))
     save_atomic(checkpoint, path, force=True)
     _log(f'{SCHEME}{arch}: converted and cached at {path}')
     if map_location not in (None, 'cpu'):
@@ -270,6 +271,5 @@ def load_from_iresnet(filename, map_location=None):
 def register_scheme():
     """Register ``iresnet://`` with mmengine's ``CheckpointLoader``."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes=SCHEME,
-                                     loader=load_from_iresnet,
-                                     force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=SCHEME, loader=load_from_iresnet, force=True)

@@ -22,9 +22,16 @@ def conv1x1(cin, cout, stride=1):
 class OfficialBottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None,
-                 start_block=False, end_block=False, exclude_bn0=False,
-                 groups=1, out_planes=None):
+    def __init__(self,
+                 inplanes,
+                 planes,
+                 stride=1,
+                 downsample=None,
+                 start_block=False,
+                 end_block=False,
+                 exclude_bn0=False,
+                 groups=1,
+                 out_planes=None):
         super().__init__()
         out_planes = planes * self.expansion if out_planes is None \
             else out_planes
@@ -70,9 +77,16 @@ class OfficialBottleneck(nn.Module):
 class OfficialBasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, inplanes, planes, stride=1, downsample=None,
-                 start_block=False, end_block=False, exclude_bn0=False,
-                 groups=1, out_planes=None):
+    def __init__(self,
+                 inplanes,
+                 planes,
+                 stride=1,
+                 downsample=None,
+                 start_block=False,
+                 end_block=False,
+                 exclude_bn0=False,
+                 groups=1,
+                 out_planes=None):
         super().__init__()
         if not start_block and not exclude_bn0:
             self.bn0 = nn.BatchNorm2d(inplanes)
@@ -108,10 +122,9 @@ class OfficialBasicBlock(nn.Module):
 
 
 class OfficialNet(nn.Module):
-    """``iResNet`` (group=False) and ``iResGroup(Fix)`` of the official code."""
+    """``iResNet`` (group=False) and ``iResGroup(Fix)``, official code."""
 
-    def __init__(self, block, layers, num_classes=1000, group=None,
-                 groups=64):
+    def __init__(self, block, layers, num_classes=1000, group=None, groups=64):
         super().__init__()
         self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
@@ -127,8 +140,9 @@ class OfficialNet(nn.Module):
                 else (groups, ) * 4
             out_mult = 0.5
         for i, (w, g, n) in enumerate(zip(widths, gs, layers), 1):
-            self.add_module(f'layer{i}',
-                            self._make_layer(block, w, n, g, int(w * out_mult)))
+            self.add_module(
+                f'layer{i}', self._make_layer(block, w, n, g,
+                                              int(w * out_mult)))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(self.inplanes, num_classes)
 
@@ -142,16 +156,28 @@ class OfficialNet(nn.Module):
         else:
             downsample = nn.MaxPool2d(3, stride, 1)
         kw = dict(groups=groups, out_planes=out_planes)
-        layers = [block(self.inplanes, planes, stride, downsample,
-                        start_block=True, **kw)]
+        layers = [
+            block(
+                self.inplanes,
+                planes,
+                stride,
+                downsample,
+                start_block=True,
+                **kw)
+        ]
         self.inplanes = out_planes
         exclude_bn0 = True
         for _ in range(1, blocks - 1):
-            layers.append(block(self.inplanes, planes,
-                                exclude_bn0=exclude_bn0, **kw))
+            layers.append(
+                block(self.inplanes, planes, exclude_bn0=exclude_bn0, **kw))
             exclude_bn0 = False
-        layers.append(block(self.inplanes, planes, end_block=True,
-                            exclude_bn0=exclude_bn0, **kw))
+        layers.append(
+            block(
+                self.inplanes,
+                planes,
+                end_block=True,
+                exclude_bn0=exclude_bn0,
+                **kw))
         return nn.Sequential(*layers)
 
     def forward(self, x):

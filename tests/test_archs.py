@@ -117,36 +117,40 @@ def test_cifar_stage_blocks_table13():
 
 
 def test_official_weights_names():
-    assert archs_with_weights() == tuple(
-        n for n in ARCHS if n in OFFICIAL_WEIGHTS)
+    assert archs_with_weights() == tuple(n for n in ARCHS
+                                         if n in OFFICIAL_WEIGHTS)
     for name, source in OFFICIAL_WEIGHTS.items():
         assert ARCHS[name].weights == source
         assert source.startswith(('gdrive://', 'https://'))
         cfg = backbone_cfg_from_arch(name)
-        assert cfg == dict(type=ARCHS[name].type, depth=ARCHS[name].depth,
-                           variant=ARCHS[name].variant)
+        assert cfg == dict(
+            type=ARCHS[name].type,
+            depth=ARCHS[name].depth,
+            variant=ARCHS[name].variant)
     assert get_arch('iresnet18').weights is None
 
 
 @pytest.mark.parametrize('name,expected', [
     ('iresnet50', dict(type='IResNet', depth=50, variant='iresnet')),
     ('resstage101', dict(type='IResNet', depth=101, variant='resstage')),
-    ('iresgroupfix152', dict(type='IResGroupFix', depth=152,
-                             variant='iresnet')),
+    ('iresgroupfix152', dict(
+        type='IResGroupFix', depth=152, variant='iresnet')),
     ('rgsnet26-d', dict(type='RGSNet', depth=26, variant='d')),
     ('rgsnet200-resnet', dict(type='RGSNet', depth=200, variant='resnet')),
-    ('iresnet3002-cifar', dict(type='IResNetCIFAR', depth=3002,
-                               variant='iresnet')),
+    ('iresnet3002-cifar',
+     dict(type='IResNetCIFAR', depth=3002, variant='iresnet')),
 ])
 def test_backbone_cfg_from_arch(name, expected):
     assert backbone_cfg_from_arch(name) == expected
-    assert backbone_cfg_from_arch(name, num_stages=3, depth=7) == dict(
-        expected, num_stages=3, depth=7)
+    assert backbone_cfg_from_arch(
+        name, num_stages=3, depth=7) == dict(
+            expected, num_stages=3, depth=7)
 
 
-@pytest.mark.parametrize('name', ['iresnet51', 'iresnet', 'IResNet50',
-                                  'rgsnet26', 'iresnet164', 'resgroup18',
-                                  '', None, 50])
+@pytest.mark.parametrize('name', [
+    'iresnet51', 'iresnet', 'IResNet50', 'rgsnet26', 'iresnet164',
+    'resgroup18', '', None, 50
+])
 def test_unknown_arch_is_one_line_listing_names(name):
     with pytest.raises(ValueError) as err:
         backbone_cfg_from_arch(name)
@@ -160,9 +164,14 @@ def test_unknown_arch_is_one_line_listing_names(name):
 def test_convert_tool_names_unknown_arch_before_reading(tmp_path):
     out = tmp_path / 'cls.pth'
     tool = REPO / 'tools' / 'convert_official_checkpoint.py'
-    proc = subprocess.run(
-        [sys.executable, str(tool), str(tmp_path / 'missing.pth'), '--arch',
-         'iresnet51', '--out-cls', str(out)], capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable,
+        str(tool),
+        str(tmp_path / 'missing.pth'), '--arch', 'iresnet51', '--out-cls',
+        str(out)
+    ],
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0
     assert "error: unknown arch 'iresnet51'" in proc.stderr
     assert 'not found' not in proc.stderr

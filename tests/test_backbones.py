@@ -30,8 +30,8 @@ def with_fc(model, num_classes):
 def test_backbone_only_and_ssd_trunk_counts():
     # The official code's backbone without fc, and the SSD300 trunk (stem and
     # stages 1-3, stage 3 at stride 1; Duta et al. 2020, Table 7).
-    for cls, full, trunk in ((IResNet, 23_508_032, 8_543_296),
-                             (IResGroup, 23_862_080, 10_001_216),
+    for cls, full, trunk in ((IResNet, 23_508_032,
+                              8_543_296), (IResGroup, 23_862_080, 10_001_216),
                              (IResGroupFix, 22_341_440, 8_480_576)):
         assert count_params(meta_model(cls, depth=50)) == full
         ssd = meta_model(cls, depth=50, num_stages=3, strides=(2, 2, 1))
@@ -57,8 +57,12 @@ def test_cifar_param_counts_table5(depth, c10, c100, variant):
 
 
 def test_cifar_block_counts_table13():
-    expected = {164: (18, 18, 18), 1001: (111, 111, 111),
-                2000: (222, 222, 222), 3002: (333, 334, 333)}
+    expected = {
+        164: (18, 18, 18),
+        1001: (111, 111, 111),
+        2000: (222, 222, 222),
+        3002: (333, 334, 333)
+    }
     for depth, blocks in expected.items():
         assert meta_model(IResNetCIFAR, depth=depth).stage_blocks == blocks
 
@@ -78,8 +82,13 @@ def test_rgsnet50_params_table10(variant):
 
 def test_rgsnet_settings_reach_blocks_without_touching_the_class():
     before = {k: dict(v) for k, v in RGSNet.variants.items()}
-    model = meta_model(RGSNet, depth=26, variant='d', rg_groups=16,
-                       inner_rg_position='before_relu', post_add_relu=True)
+    model = meta_model(
+        RGSNet,
+        depth=26,
+        variant='d',
+        rg_groups=16,
+        inner_rg_position='before_relu',
+        post_add_relu=True)
     assert 'variants' not in vars(model)
     assert RGSNet.variants == before
     assert model.block_settings(1)['rgs'] == dict(
@@ -91,23 +100,28 @@ def test_rgsnet_settings_reach_blocks_without_touching_the_class():
     assert all(b.rg_shortcut is None for b in first)  # projection blocks
     plain = meta_model(RGSNet, depth=26, variant='b')
     assert all(b.inner_rg is None and not b.relu_after_add
-               and b.rg_norm.num_groups == 32
-               for b in plain.blocks() if b.downsample is None)
-    assert meta_model(RGSNet, depth=26, variant='resnet').block_settings(
-        0)['rgs'] is None
+               and b.rg_norm.num_groups == 32 for b in plain.blocks()
+               if b.downsample is None)
+    assert meta_model(
+        RGSNet, depth=26, variant='resnet').block_settings(0)['rgs'] is None
 
 
 def test_rgsnet_widths_and_gn_groups():
     for widen, groups in ((0.25, 8), (0.5, 16), (1, 32), (2, 64)):
-        model = meta_model(RGSNet, depth=26, variant='res',
-                           widen_factor=widen, stem_type='cifar')
-        assert model.out_channels == [int(256 * widen * 2**i)
-                                      for i in range(4)]
+        model = meta_model(
+            RGSNet,
+            depth=26,
+            variant='res',
+            widen_factor=widen,
+            stem_type='cifar')
+        assert model.out_channels == [
+            int(256 * widen * 2**i) for i in range(4)
+        ]
         gns = [m for m in model.modules() if isinstance(m, nn.GroupNorm)]
         assert gns and all(m.num_groups == groups for m in gns)
     for depth, blocks in ((26, (2, 2, 2, 2)), (32, (2, 3, 3, 2)),
-                          (38, (3, 3, 3, 3)), (62, (3, 4, 10, 3)),
-                          (77, (3, 4, 15, 3))):
+                          (38, (3, 3, 3, 3)), (62, (3, 4, 10,
+                                                    3)), (77, (3, 4, 15, 3))):
         assert meta_model(RGSNet, depth=depth).stage_blocks == blocks
 
 
@@ -116,26 +130,28 @@ FAMILIES = [
     (IResNet, dict(depth=50), (256, 512, 1024, 2048), (4, 8, 16, 32)),
     (IResNet, dict(depth=50, variant='resstage'), (256, 512, 1024, 2048),
      (4, 8, 16, 32)),
-    (IResNet, dict(depth=50, variant='resmax'), (256, 512, 1024, 2048),
-     (4, 8, 16, 32)),
+    (IResNet, dict(depth=50,
+                   variant='resmax'), (256, 512, 1024, 2048), (4, 8, 16, 32)),
     (IResGroup, dict(depth=50), (128, 256, 512, 1024), (4, 8, 16, 32)),
     (IResGroupFix, dict(depth=50), (128, 256, 512, 1024), (4, 8, 16, 32)),
     (ResGroup, dict(depth=50), (128, 256, 512, 1024), (4, 8, 16, 32)),
     (ResGroupFix, dict(depth=50), (128, 256, 512, 1024), (4, 8, 16, 32)),
-    (RGSNet, dict(depth=50, variant='b'), (256, 512, 1024, 2048),
-     (4, 8, 16, 32)),
-    (RGSNet, dict(depth=50, variant='d'), (256, 512, 1024, 2048),
-     (4, 8, 16, 32)),
-    (RGSNet, dict(depth=50, variant='res'), (256, 512, 1024, 2048),
-     (4, 8, 16, 32)),
+    (RGSNet, dict(depth=50,
+                  variant='b'), (256, 512, 1024, 2048), (4, 8, 16, 32)),
+    (RGSNet, dict(depth=50,
+                  variant='d'), (256, 512, 1024, 2048), (4, 8, 16, 32)),
+    (RGSNet, dict(depth=50,
+                  variant='res'), (256, 512, 1024, 2048), (4, 8, 16, 32)),
     (IResNetCIFAR, dict(depth=164), (64, 128, 256), (1, 2, 4)),
-    (RGSNet, dict(depth=26, stem_type='cifar', widen_factor=0.25),
-     (64, 128, 256, 512), (1, 2, 4, 8)),
+    (RGSNet, dict(depth=26, stem_type='cifar',
+                  widen_factor=0.25), (64, 128, 256, 512), (1, 2, 4, 8)),
 ]
 
 
-@pytest.mark.parametrize('cls,kwargs,channels,strides', FAMILIES,
-                         ids=lambda v: getattr(v, '__name__', None))
+@pytest.mark.parametrize(
+    'cls,kwargs,channels,strides',
+    FAMILIES,
+    ids=lambda v: getattr(v, '__name__', None))
 def test_out_indices_channels_and_strides(cls, kwargs, channels, strides):
     size = 64
     x = torch.empty(1, 3, size, size, device='meta')
@@ -150,17 +166,17 @@ def test_out_indices_channels_and_strides(cls, kwargs, channels, strides):
 
 
 def test_ssd_trunk_gives_one_38x38_map():
-    for cls, channels in ((IResNet, 1024), (IResGroup, 512),
-                          (IResGroupFix, 512)):
-        model = meta_model(cls, depth=50, num_stages=3, strides=(2, 2, 1),
-                           out_indices=(2, ))
+    for cls, channels in ((IResNet, 1024), (IResGroup, 512), (IResGroupFix,
+                                                              512)):
+        model = meta_model(
+            cls, depth=50, num_stages=3, strides=(2, 2, 1), out_indices=(2, ))
         (out, ) = model(torch.empty(1, 3, 300, 300, device='meta'))
         assert out.shape == (1, channels, 38, 38)
 
 
 def test_dilated_stage_keeps_resolution():
-    model = meta_model(IResNet, depth=50, strides=(2, 2, 2, 1),
-                       dilations=(1, 1, 1, 2))
+    model = meta_model(
+        IResNet, depth=50, strides=(2, 2, 2, 1), dilations=(1, 1, 1, 2))
     outs = model(torch.empty(1, 3, 64, 64, device='meta'))
     assert outs[3].shape[-1] == outs[2].shape[-1] == 4
 
@@ -175,25 +191,28 @@ def _randomize_bn(model):
             m.bias.data.copy_(torch.rand(m.num_features, generator=g) - .5)
 
 
-@pytest.mark.parametrize('mine,official', [
-    (lambda **kw: IResNet(depth=18, **kw),
-     lambda: OfficialNet(OfficialBasicBlock, (2, 2, 2, 2))),
-    (lambda **kw: IResNet(depth=50, **kw),
-     lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3))),
-    (lambda **kw: IResGroup(depth=50, **kw),
-     lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3), group='scaled')),
-    (lambda **kw: IResGroupFix(depth=50, **kw),
-     lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3), group='fixed')),
-],
-                         ids=['iresnet18', 'iresnet50', 'iresgroup50',
-                              'iresgroupfix50'])
+@pytest.mark.parametrize(
+    'mine,official', [
+        (lambda **kw: IResNet(depth=18, **kw),
+         lambda: OfficialNet(OfficialBasicBlock, (2, 2, 2, 2))),
+        (lambda **kw: IResNet(depth=50, **kw),
+         lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3))),
+        (lambda **kw: IResGroup(depth=50, **kw),
+         lambda: OfficialNet(OfficialBottleneck,
+                             (3, 4, 6, 3), group='scaled')),
+        (lambda **kw: IResGroupFix(depth=50, **kw),
+         lambda: OfficialNet(OfficialBottleneck, (3, 4, 6, 3), group='fixed')),
+    ],
+    ids=['iresnet18', 'iresnet50', 'iresgroup50', 'iresgroupfix50'])
 def test_matches_official_forward_and_keys(mine, official):
     torch.manual_seed(0)
     ref = official()
     _randomize_bn(ref)
     ref.eval()
-    state = {k: v for k, v in ref.state_dict().items()
-             if not k.startswith('fc.')}
+    state = {
+        k: v
+        for k, v in ref.state_dict().items() if not k.startswith('fc.')
+    }
     model = mine().eval()
     model.load_state_dict(state, strict=True)  # same key layout
     x = torch.randn(2, 3, 64, 64)
@@ -232,9 +251,9 @@ def test_norm_eval():
     assert IResNet(depth=18).train().layer1[0].bn1.training
 
 
-@pytest.mark.parametrize('cls,kwargs', [(IResNet, dict(depth=18)),
-                                        (RGSNet, dict(depth=26, variant='res',
-                                                      widen_factor=0.25))])
+@pytest.mark.parametrize(
+    'cls,kwargs', [(IResNet, dict(depth=18)),
+                   (RGSNet, dict(depth=26, variant='res', widen_factor=0.25))])
 def test_with_cp_same_outputs_and_grads(cls, kwargs):
     torch.manual_seed(0)
     ref = cls(**kwargs).train()
@@ -268,8 +287,8 @@ def test_zero_init_residual_done_right():
     assert logits.std(0).max() > 0  # the signal is not zeroed
     resnet = IResNet(depth=18, variant='resnet', zero_init_residual=True)
     resnet.init_weights()
-    assert all(torch.count_nonzero(b.last_norm.weight) == 0
-               for b in resnet.blocks())
+    assert all(
+        torch.count_nonzero(b.last_norm.weight) == 0 for b in resnet.blocks())
 
 
 def test_gn_and_syncbn_norm_cfg():
@@ -299,8 +318,8 @@ def test_registered_in_all_scopes():
             assert registry.get(name).library == scope
         assert MODELS.get(name).library is None
     with torch.device('meta'):
-        assert isinstance(DET.build(dict(type='mmdet.IResNet', depth=18)),
-                          IResNet)
+        assert isinstance(
+            DET.build(dict(type='mmdet.IResNet', depth=18)), IResNet)
         assert isinstance(
             CLS.build(dict(type='mmpretrain.RGSNet', depth=26)), RGSNet)
         assert isinstance(MODELS.build(dict(type='IResGroup')), IResGroup)
@@ -341,8 +360,12 @@ def test_bad_family_arguments(cls, kwargs, match):
 
 
 def test_custom_stage_blocks():
-    model = meta_model(IResNet, depth=None, stage_blocks=(2, 3),
-                       block_type='basic', out_indices=(0, 1))
+    model = meta_model(
+        IResNet,
+        depth=None,
+        stage_blocks=(2, 3),
+        block_type='basic',
+        out_indices=(0, 1))
     assert model.stage_blocks == (2, 3) and model.out_channels == [64, 128]
     deep = meta_model(IResNet, stage_blocks=(2, 2, 2, 2))  # depth 50 block
     assert deep.block_type == 'bottleneck'
@@ -350,8 +373,8 @@ def test_custom_stage_blocks():
 
 def test_pretrained_missing_file_names_path_and_remedy(tmp_path):
     path = str(tmp_path / 'nowhere' / 'iresnet18.pth')
-    model = IResNet(depth=18, init_cfg=dict(type='Pretrained',
-                                            checkpoint=path))
+    model = IResNet(
+        depth=18, init_cfg=dict(type='Pretrained', checkpoint=path))
     with pytest.raises(FileNotFoundError) as err:
         model.init_weights()
     assert path in str(err.value)
@@ -365,8 +388,11 @@ def test_pretrained_refuses_partial_fit_and_loads_truncated(tmp_path):
     good = tmp_path / 'good.pth'
     torch.save({'state_dict': state}, good)
     # The SSD trunk (3 stages) takes the 4-stage file: layer4 is left over.
-    trunk = IResNet(depth=18, num_stages=3, strides=(2, 2, 1),
-                    init_cfg=dict(type='Pretrained', checkpoint=str(good)))
+    trunk = IResNet(
+        depth=18,
+        num_stages=3,
+        strides=(2, 2, 1),
+        init_cfg=dict(type='Pretrained', checkpoint=str(good)))
     trunk.init_weights()
     assert torch.equal(trunk.layer3[0].conv1.weight,
                        source.layer3[0].conv1.weight)
@@ -375,8 +401,8 @@ def test_pretrained_refuses_partial_fit_and_loads_truncated(tmp_path):
     broken['layer1.0.conv1.weight'] = torch.zeros(1)
     bad = tmp_path / 'bad.pth'
     torch.save(broken, bad)
-    model = IResNet(depth=18, init_cfg=dict(type='Pretrained',
-                                            checkpoint=str(bad)))
+    model = IResNet(
+        depth=18, init_cfg=dict(type='Pretrained', checkpoint=str(bad)))
     with pytest.raises(ValueError) as err:
         model.init_weights()
     assert 'missing keys' in str(err.value)

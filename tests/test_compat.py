@@ -73,9 +73,11 @@ class Foreign:
 
 
 def _runner(work_dir, name, max_iters=2, **kwargs):
-    loader = dict(dataset=TinyDataset(), batch_size=4,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  collate_fn=dict(type='default_collate'))
+    loader = dict(
+        dataset=TinyDataset(),
+        batch_size=4,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate'))
     return Runner(
         model=TinyModel(),
         work_dir=str(work_dir),
@@ -89,11 +91,15 @@ def _runner(work_dir, name, max_iters=2, **kwargs):
         test_evaluator=dict(type=MeanErr),
         test_cfg=dict(),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-        param_scheduler=dict(type='LinearLR', start_factor=0.5, by_epoch=False,
-                             begin=0, end=2),
-        default_hooks=dict(checkpoint=dict(
-            type='CheckpointHook', interval=2, by_epoch=False,
-            save_best='tiny/err', rule='less')),
+        param_scheduler=dict(
+            type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=2),
+        default_hooks=dict(
+            checkpoint=dict(
+                type='CheckpointHook',
+                interval=2,
+                by_epoch=False,
+                save_best='tiny/err',
+                rule='less')),
         log_level='WARNING',
         **kwargs)
 
@@ -128,8 +134,9 @@ def test_allow_list(checkpoint):
 def test_plain_torch_load(checkpoint):
     # torch.load(weights_only=True), or on torch < 2.4 the restricted load
     ckpt = compat.weights_only_load(checkpoint)
-    assert set(ckpt) >= {'meta', 'state_dict', 'message_hub', 'optimizer',
-                         'param_schedulers'}
+    assert set(ckpt) >= {
+        'meta', 'state_dict', 'message_hub', 'optimizer', 'param_schedulers'
+    }
     buf = ckpt['message_hub']['log_scalars']['train/loss']
     assert isinstance(buf, HistoryBuffer) and len(buf.data[0]) == 2
     assert isinstance(ckpt['message_hub']['runtime_info']['best_score'],
@@ -138,15 +145,21 @@ def test_plain_torch_load(checkpoint):
 
 
 def test_checkpoint_loader(checkpoint):
-    ckpt = CheckpointLoader.load_checkpoint(str(checkpoint), map_location='cpu')
+    ckpt = CheckpointLoader.load_checkpoint(
+        str(checkpoint), map_location='cpu')
     assert 'fc.weight' in ckpt['state_dict']
     assert 'log_scalars' in ckpt['message_hub']
 
 
 def test_runner_resume(checkpoint, tmp_path):
     hook = StartIter()
-    runner = _runner(tmp_path, 'compat_resume', max_iters=4, resume=True,
-                     load_from=str(checkpoint), custom_hooks=[hook])
+    runner = _runner(
+        tmp_path,
+        'compat_resume',
+        max_iters=4,
+        resume=True,
+        load_from=str(checkpoint),
+        custom_hooks=[hook])
     runner.train()
     assert hook.start == 2  # resumed, not restarted
     assert runner.iter == 4
@@ -223,11 +236,13 @@ def test_restricted_load_reads_a_runner_checkpoint(tmp_path):
     buffer = HistoryBuffer()
     buffer.update(0.5)
     torch.save(
-        dict(state_dict=dict(w=torch.arange(3.)),
-             message_hub=dict(log_scalars=dict(loss=buffer),
-                              f=_Getattr(HistoryBuffer, 'mean'),
-                              arr=np.arange(3, dtype=np.float32),
-                              scalar=np.float64(1.5))), path)
+        dict(
+            state_dict=dict(w=torch.arange(3.)),
+            message_hub=dict(
+                log_scalars=dict(loss=buffer),
+                f=_Getattr(HistoryBuffer, 'mean'),
+                arr=np.arange(3, dtype=np.float32),
+                scalar=np.float64(1.5))), path)
     ckpt = compat._restricted_load(path, 'cpu')
     assert torch.equal(ckpt['state_dict']['w'], torch.arange(3.))
     assert ckpt['message_hub']['log_scalars']['loss'].current() == 0.5

@@ -24,8 +24,10 @@ from mmiresnet.datasets import synthetic as det
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = det.CLASSES
 # Small but varied: 52 images, long side 128 px, 10% empty.
-SMALL = ['--num-train', '40', '--num-val', '12', '--size', '128',
-         '--empty-frac', '0.1']
+SMALL = [
+    '--num-train', '40', '--num-val', '12', '--size', '128', '--empty-frac',
+    '0.1'
+]
 TINY = ['--num-train', '3', '--num-val', '2', '--size', '64']
 
 
@@ -67,8 +69,7 @@ def anns_by_image(coco):
 # synthetic shapes (make_synthetic_det.py)
 # ---------------------------------------------------------------------------
 def test_class_constants():
-    from mmiresnet.datasets import (DIGITS_CLASSES, SYNTHETIC_CLASSES,
-                                    digits)
+    from mmiresnet.datasets import DIGITS_CLASSES, SYNTHETIC_CLASSES, digits
     assert CLASSES == SYNTHETIC_CLASSES == det.SYNTHETIC_CLASSES
     assert len(set(CLASSES)) == len(CLASSES) == 5
     assert DIGITS_CLASSES == digits.CLASSES == tuple('0123456789')
@@ -77,12 +78,14 @@ def test_class_constants():
 def test_generators_need_no_openmmlab_library():
     """The generator modules import only the standard library, numpy,
     Pillow and scikit-learn (besides each other)."""
-    allowed = {'argparse', 'contextlib', 'io', 'json', 'math', 'os',
-               'pathlib', 'shutil', 'sys', 'time', 'numpy', 'PIL',
-               'sklearn'}
+    allowed = {
+        'argparse', 'contextlib', 'io', 'json', 'math', 'os', 'pathlib',
+        'shutil', 'sys', 'time', 'numpy', 'PIL', 'sklearn'
+    }
     files = sorted((ROOT / 'mmiresnet' / 'datasets').glob('*.py'))
-    assert {'synthetic.py', 'digits.py', 'output.py'} <= {
-        f.name for f in files}
+    assert {'synthetic.py', 'digits.py',
+            'output.py'} <= {f.name
+                             for f in files}
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
@@ -97,20 +100,32 @@ def test_generators_need_no_openmmlab_library():
 
 def run_tool(*args, cwd):
     env = dict(os.environ, OMP_NUM_THREADS='1')
-    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd,
-                          env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, *map(str, args)],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
                           timeout=300)
 
 
 def test_command_lines(tmp_path):
     """The two tools are thin CLIs of the package's ``main``."""
-    proc = run_tool(ROOT / 'tools' / 'data' / 'make_synthetic_det.py',
-                    *TINY, '--out', 'shapes', cwd=tmp_path)
+    proc = run_tool(
+        ROOT / 'tools' / 'data' / 'make_synthetic_det.py',
+        *TINY,
+        '--out',
+        'shapes',
+        cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert 'wrote shapes (3 train + 2 val images' in proc.stdout
     assert len(list((tmp_path / 'shapes' / 'coco' / 'train').iterdir())) == 3
-    proc = run_tool(ROOT / 'tools' / 'data' / 'make_digits.py',
-                    '--val-frac', '1.5', '--out', 'digits', cwd=tmp_path)
+    proc = run_tool(
+        ROOT / 'tools' / 'data' / 'make_digits.py',
+        '--val-frac',
+        '1.5',
+        '--out',
+        'digits',
+        cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].endswith(
         'error: --val-frac must be in (0, 1) (got 1.5)')
@@ -145,8 +160,8 @@ def test_coco_annotations_valid(synth):
         ]
         assert len(coco['images']) == count
         assert len({img['id'] for img in coco['images']}) == count
-        assert len({a['id'] for a in coco['annotations']}) == len(
-            coco['annotations'])
+        assert len({a['id']
+                    for a in coco['annotations']}) == len(coco['annotations'])
         images = {img['id']: img for img in coco['images']}
         for img in coco['images']:
             with Image.open(synth / 'coco' / split / img['file_name']) as im:
@@ -199,8 +214,7 @@ def test_voc_matches_coco(synth):
                 objs.append((obj.find('name').text, xmin, ymin, xmax, ymax))
             expected = [(CLASSES[a['category_id'] - 1], a['bbox'][0] + 1,
                          a['bbox'][1] + 1, a['bbox'][0] + a['bbox'][2],
-                         a['bbox'][1] + a['bbox'][3])
-                        for a in anns[img['id']]]
+                         a['bbox'][1] + a['bbox'][3]) for a in anns[img['id']]]
             assert objs == expected
 
 
@@ -313,9 +327,8 @@ def test_mmdet_reads_both_layouts(synth):
         assert Path(c['img_path']).is_file() and Path(v['img_path']).is_file()
         assert Path(c['img_path']).name == Path(v['img_path']).name
         assert (c['height'], c['width']) == (v['height'], v['width'])
-        assert [x['bbox_label'] for x in c['instances']] == [
-            x['bbox_label'] for x in v['instances']
-        ]
+        assert [x['bbox_label'] for x in c['instances']
+                ] == [x['bbox_label'] for x in v['instances']]
         for ci, vi in zip(c['instances'], v['instances']):
             assert ci['ignore_flag'] == vi['ignore_flag'] == 0
             # mmdet reads VOC as [xmin-1, ymin-1, xmax-1, ymax-1]: same
@@ -395,7 +408,9 @@ def test_mmpretrain_reads_digits(digits):
     from mmpretrain.datasets import CustomDataset
 
     ds = CustomDataset(
-        data_root=str(digits), data_prefix='train', with_label=True,
+        data_root=str(digits),
+        data_prefix='train',
+        with_label=True,
         pipeline=[])
     assert len(ds) == 1438
     assert ds.metainfo['classes'] == tuple(str(i) for i in range(10))
@@ -403,7 +418,9 @@ def test_mmpretrain_reads_digits(digits):
         info = ds.get_data_info(i)
         assert int(Path(info['img_path']).parent.name) == info['gt_label']
     val = CustomDataset(
-        data_root=str(digits), data_prefix='val', ann_file='val.txt',
+        data_root=str(digits),
+        data_prefix='val',
+        ann_file='val.txt',
         metainfo=dict(classes=tuple(str(i) for i in range(10))),
         pipeline=[])
     assert len(val) == 359
@@ -431,8 +448,9 @@ def _interrupt_writer(monkeypatch, out, what, after=2):
     tmp_glob = f'.{out.name}.tmp-*'
 
     def interrupt():
-        seen.extend(p for tmp in out.parent.glob(tmp_glob)
-                    for p in tmp.rglob('*') if p.is_file())
+        seen.extend(
+            p for tmp in out.parent.glob(tmp_glob) for p in tmp.rglob('*')
+            if p.is_file())
         raise KeyboardInterrupt
 
     if what == 'images':
@@ -560,9 +578,11 @@ def test_stale_temporary_folder_removed(tmp_path):
     """A run killed outright leaves ``.OUT.tmp-PID``; the next run removes
     it once that process is gone (and leaves a live process's alone)."""
     out = tmp_path / 'synthetic'
-    dead = subprocess.run([sys.executable, '-c', 'import os; '
-                           'print(os.getpid())'], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, '-c', 'import os; '
+         'print(os.getpid())'],
+        capture_output=True,
+        text=True).stdout.strip()
     stale = tmp_path / f'.synthetic.tmp-{dead}'
     (stale / 'coco').mkdir(parents=True)
     (stale / 'coco' / 'half.jpg').write_bytes(b'\xff\xd8')

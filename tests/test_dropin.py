@@ -67,9 +67,9 @@ SETTINGS, FAILED = dropin.enumerate_settings()  # once per module
 def setting_id(setting):
     kw = setting.kwargs
     parts = [setting.library, setting.type, f"d{kw['depth']}"]
-    for key, short in (('dcn', 'dcn'), ('plugins', 'plugins'),
-                       ('conv_cfg', 'ws'), ('expansion', 'exp'),
-                       ('drop_path_rate', 'droppath')):
+    for key, short in (('dcn', 'dcn'), ('plugins', 'plugins'), ('conv_cfg',
+                                                                'ws'),
+                       ('expansion', 'exp'), ('drop_path_rate', 'droppath')):
         if kw.get(key) is not None:
             parts.append(short)
     if kw.get('style') == 'caffe':
@@ -89,24 +89,31 @@ def one_thread():
 
 # -- the enumeration ---------------------------------------------------------
 def test_wheels_hold_every_kind_of_setting():
-    by_lib = {lib: [s for s in SETTINGS if s.library == lib]
-              for lib in dropin.LIBRARIES}
+    by_lib = {
+        lib: [s for s in SETTINGS if s.library == lib]
+        for lib in dropin.LIBRARIES
+    }
     # mmdet 3.3 / mmpretrain 1.2 (setup.py pins them); docs/dropin.md
-    assert {lib: len(s) for lib, s in by_lib.items()} == dict(mmdet=59,
-                                                              mmpretrain=21)
+    assert {
+        lib: len(s)
+        for lib, s in by_lib.items()
+    } == dict(
+        mmdet=59, mmpretrain=21)
     kw = [s.kwargs for s in SETTINGS]
     assert {k['dcn']['type'] for k in kw if k.get('dcn')} == {'DCN', 'DCNv2'}
-    assert {p['cfg']['type'] for k in kw for p in k.get('plugins') or ()
+    assert {p['cfg']['type']
+            for k in kw
+            for p in k.get('plugins') or ()
             } == {'ContextBlock', 'GeneralizedAttention'}
     assert {s.type for s in SETTINGS} == set(dropin.RESNET_TYPES)
     for key in ('expansion', 'drop_path_rate', 'conv_cfg', 'dilations'):
         assert any(key in k for k in kw), key
     assert any(k.get('style') == 'caffe' for k in kw)
-    assert {k.get('norm_cfg', {}).get('type') for k in kw} >= {
-        'BN', 'SyncBN', 'GN'}
+    assert {k.get('norm_cfg', {}).get('type')
+            for k in kw} >= {'BN', 'SyncBN', 'GN'}
     # MMPretrain's Mask R-CNN benchmarks build mmdet's ResNet
-    assert any(s.library == 'mmdet' and s.configs[0].startswith(
-        'mmpretrain::') for s in SETTINGS)
+    assert any(s.library == 'mmdet' and s.configs[0].startswith('mmpretrain::')
+               for s in SETTINGS)
 
 
 # -- the oracle: names, shapes, count, strict load (every setting) -----------
@@ -116,8 +123,10 @@ def test_resnet_variant_is_the_library_resnet(setting):
     registry = importlib.import_module(f'{setting.library}.registry').MODELS
     with torch.device('meta'):
         ours = registry.build(
-            dict(type='IResNet', variant='resnet',
-                 **dropin.iresnet_kwargs(setting)))
+            dict(
+                type='IResNet',
+                variant='resnet',
+                **dropin.iresnet_kwargs(setting)))
     assert type(ours).library == setting.library
     assert dropin.shapes(ours) == dropin.shapes(ref)
     assert sorted(dict(ours.named_parameters())) == sorted(
@@ -126,8 +135,13 @@ def test_resnet_variant_is_the_library_resnet(setting):
     ours.load_state_dict(ref.state_dict(), strict=True)
     assert ours.out_indices == tuple(ref.out_indices)
     assert ours.norm_eval == ref.norm_eval
-    assert {n: p.requires_grad for n, p in ours.named_parameters()} == {
-        n: p.requires_grad for n, p in ref.named_parameters()}
+    assert {
+        n: p.requires_grad
+        for n, p in ours.named_parameters()
+    } == {
+        n: p.requires_grad
+        for n, p in ref.named_parameters()
+    }
 
 
 # -- the oracle: outputs and gradients (one setting per numeric group) -------
@@ -141,9 +155,11 @@ def numeric_key(setting):
     the keys that do not change outputs or gradients."""
     cls = dropin.reference_class(setting)
     base = cls if setting.type == 'ResNet' else cls.__mro__[1]
-    kw = {k: p.default
-          for k, p in inspect.signature(base.__init__).parameters.items()
-          if p.default is not inspect.Parameter.empty}
+    kw = {
+        k: p.default
+        for k, p in inspect.signature(base.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
     kw.update(dropin.iresnet_kwargs(setting))
     for key in NUMERIC_IGNORED:
         kw.pop(key, None)
@@ -154,8 +170,8 @@ def numeric_key(setting):
     kw['norm_cfg'] = norm
     if kw.get('dcn') is None:
         kw.pop('stage_with_dcn', None)
-    return setting.library, setting.type, json.dumps(dropin._plain(kw),
-                                                     sort_keys=True)
+    return setting.library, setting.type, json.dumps(
+        dropin._plain(kw), sort_keys=True)
 
 
 def small_depth(depth):
@@ -220,8 +236,10 @@ def outputs_and_gradients(model, x):
     g = torch.Generator().manual_seed(2)
     loss = sum((o * torch.randn(o.shape, generator=g)).mean() for o in outs)
     loss.backward()
-    grads = {n: p.grad for n, p in model.named_parameters()
-             if p.grad is not None}
+    grads = {
+        n: p.grad
+        for n, p in model.named_parameters() if p.grad is not None
+    }
     return evals, outs, xi.grad, grads
 
 
@@ -229,8 +247,8 @@ def assert_close(a, b):
     torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize('group', NUMERIC_GROUPS,
-                         ids=[setting_id(g[0]) for g in NUMERIC_GROUPS])
+@pytest.mark.parametrize(
+    'group', NUMERIC_GROUPS, ids=[setting_id(g[0]) for g in NUMERIC_GROUPS])
 def test_resnet_variant_same_outputs_and_gradients(group):
     setting = group[0]
     kwargs = dict(setting.kwargs, depth=small_depth(setting.kwargs['depth']))
@@ -254,17 +272,24 @@ def test_resnet_variant_same_outputs_and_gradients(group):
 
 def test_numeric_groups_cover_every_setting_once():
     members = [s for g in NUMERIC_GROUPS for s in g]
-    assert sorted(map(setting_id, members)) == sorted(map(setting_id,
-                                                          SETTINGS))
+    assert sorted(map(setting_id,
+                      members)) == sorted(map(setting_id, SETTINGS))
     assert len(NUMERIC_GROUPS) < len(SETTINGS)
 
 
 @pytest.mark.parametrize('library,kwargs', [
     ('mmdet', dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))),
-    ('mmpretrain', dict(depth=50, strides=(1, 2, 2, 1),
-                        dilations=(1, 1, 1, 2), deep_stem=True,
-                        avg_down=True, base_channels=32, stem_channels=48,
-                        expansion=3, frozen_stages=2)),
+    ('mmpretrain',
+     dict(
+         depth=50,
+         strides=(1, 2, 2, 1),
+         dilations=(1, 1, 1, 2),
+         deep_stem=True,
+         avg_down=True,
+         base_channels=32,
+         stem_channels=48,
+         expansion=3,
+         frozen_stages=2)),
 ])
 def test_settings_beyond_the_configs(library, kwargs):
     """Options no config of the wheels combines: dilated basic blocks (their
@@ -348,19 +373,31 @@ def extension_options(family, dcn_type='DCN', deform_groups=1):
     n = num_stages(family)
     last = (False, ) * (n - 2) + (True, True)
     plugins = [
-        dict(cfg=dict(type='ContextBlock', ratio=1. / 4),
-             stages=(False, ) + (True, ) * (n - 1), position='after_conv3'),
-        dict(cfg=dict(type='GeneralizedAttention', spatial_range=-1,
-                      num_heads=8, attention_type='1111', kv_stride=2),
-             stages=last, position='after_conv2'),
-        dict(cfg=dict(type='NonLocal2d', reduction=2),
-             stages=(False, True) + (False, ) * (n - 2),
-             position='after_conv1'),
+        dict(
+            cfg=dict(type='ContextBlock', ratio=1. / 4),
+            stages=(False, ) + (True, ) * (n - 1),
+            position='after_conv3'),
+        dict(
+            cfg=dict(
+                type='GeneralizedAttention',
+                spatial_range=-1,
+                num_heads=8,
+                attention_type='1111',
+                kv_stride=2),
+            stages=last,
+            position='after_conv2'),
+        dict(
+            cfg=dict(type='NonLocal2d', reduction=2),
+            stages=(False, True) + (False, ) * (n - 2),
+            position='after_conv1'),
     ]
-    return dict(dcn=dict(type=dcn_type, deform_groups=deform_groups,
-                         fallback_on_stride=False),
-                stage_with_dcn=(False, ) + (True, ) * (n - 1),
-                plugins=plugins)
+    return dict(
+        dcn=dict(
+            type=dcn_type,
+            deform_groups=deform_groups,
+            fallback_on_stride=False),
+        stage_with_dcn=(False, ) + (True, ) * (n - 1),
+        plugins=plugins)
 
 
 def build_family(family, **options):
@@ -385,8 +422,8 @@ def expected_extension_params(family, options, expansion=None):
     group, with bias) on the 3x3 conv's input; per plugin its own
     parameters at the width of the conv it follows."""
     _, kwargs = small_kwargs(family)
-    blocks = kwargs['stage_blocks'] if 'stage_blocks' in kwargs else (
-        2, 2, 2, 2)
+    blocks = kwargs['stage_blocks'] if 'stage_blocks' in kwargs else (2, 2, 2,
+                                                                      2)
     dcn = options['dcn']
     per_k = 27 if dcn['type'] == 'DCNv2' else 18
     offsets = per_k * dcn['deform_groups']
@@ -422,8 +459,10 @@ def check_forward_backward_fuse(model, size):
     model.train()
     outs = model(x)
     sum((o * o).mean() for o in outs).backward()
-    missing = [n for n, p in model.named_parameters()
-               if p.requires_grad and p.grad is None]
+    missing = [
+        n for n, p in model.named_parameters()
+        if p.requires_grad and p.grad is None
+    ]
     assert not missing
     randomize(model).eval()
     model = model.double()
@@ -451,10 +490,12 @@ def test_improved_variants_take_every_setting(family):
                                   structure.get('expansion'))
     if family in ('iresnet', 'resstage', 'resmax'):
         # the improvements add no parameters (Duta et al. 2020, Table 2)
-        same = {k: v for k, v in structure.items()
-                if k not in ('style', 'avg_down')}
-        resnet = IResNet(**dict(small_kwargs('resnet')[1], **same,
-                                **extensions))
+        same = {
+            k: v
+            for k, v in structure.items() if k not in ('style', 'avg_down')
+        }
+        resnet = IResNet(
+            **dict(small_kwargs('resnet')[1], **same, **extensions))
         ours = IResNet(**dict(small_kwargs(family)[1], **same, **extensions))
         assert num_params(ours) == num_params(resnet)
     blocks = [b for b in model.blocks() if b.with_dcn]
@@ -473,17 +514,22 @@ def test_dcnv2_with_deform_groups(family):
     model = build_family(family, **extensions)
     assert num_params(model) - num_params(build_family(family)) == \
         expected_extension_params(family, extensions)
-    assert any(type(m).__name__ == 'ModulatedDeformConv2dPack'
-               for m in model.modules())
+    assert any(
+        type(m).__name__ == 'ModulatedDeformConv2dPack'
+        for m in model.modules())
     check_forward_backward_fuse(model, 96)
 
 
 def test_plugins_sit_after_each_conv_of_the_branch():
     """A recording plugin at each position sees the output of that conv
     (after its norm and ReLU; the last one before the addition)."""
-    model = build_family('iresnet', plugins=[
-        dict(cfg=dict(type='ContextBlock', ratio=1. / 4, postfix=p),
-             position=f'after_conv{p}') for p in (1, 2, 3)]).eval()
+    model = build_family(
+        'iresnet',
+        plugins=[
+            dict(
+                cfg=dict(type='ContextBlock', ratio=1. / 4, postfix=p),
+                position=f'after_conv{p}') for p in (1, 2, 3)
+        ]).eval()
     block = model.layer1[1]  # the first middle block: ReLU pre-activation
     assert block.pre_act == 'relu' and not block.norm_before_add
     seen = {}
@@ -513,15 +559,15 @@ def test_caffe_style_moves_the_stride_to_conv1():
 
 def test_drop_path_rates_rise_over_the_blocks():
     model = build_family('iresnet', drop_path_rate=0.2)
-    rates = [b.drop_path.drop_prob if b.drop_path else 0.
-             for b in model.blocks()]
+    rates = [
+        b.drop_path.drop_prob if b.drop_path else 0. for b in model.blocks()
+    ]
     assert rates[0] == 0 and rates[-1] == pytest.approx(0.2)
     assert rates == sorted(rates) and len(set(rates)) == len(rates)
     model.eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():  # identity in eval
-        assert torch.equal(model(x)[-1], build_family('iresnet').eval()(
-            x)[-1])
+        assert torch.equal(model(x)[-1], build_family('iresnet').eval()(x)[-1])
 
 
 # -- what a family cannot honour: ValueError, never TypeError ---------------
@@ -539,31 +585,50 @@ REFUSED = [
      r'\[False\]'),
     (IResNet, dict(strides=(1, 2, 2, 1)), r'strides=\(1, 2, 2, 1\)',
      "variant 'iresnet'", 'first stride of 2'),
-    (IResNet, dict(depth=18, dcn=dict(type='DCN'),
-                   stage_with_dcn=(False, True, True, True)), 'dcn=',
+    (IResNet,
+     dict(
+         depth=18,
+         dcn=dict(type='DCN'),
+         stage_with_dcn=(False, True, True, True)), 'dcn=',
      "IResNet variant 'iresnet'", r'\[None\]'),
-    (IResNet, dict(depth=34, variant='resnet', plugins=[
-        dict(cfg=dict(type='ContextBlock', ratio=.25),
-             position='after_conv3')]), 'plugins=', "variant 'resnet'",
-     r'\[None\]'),
-    (IResNet, dict(depth=18, expansion=2), 'expansion=2', 'IResNet',
-     r'\[None, 1\]'),
+    (IResNet,
+     dict(
+         depth=34,
+         variant='resnet',
+         plugins=[
+             dict(
+                 cfg=dict(type='ContextBlock', ratio=.25),
+                 position='after_conv3')
+         ]), 'plugins=', "variant 'resnet'", r'\[None\]'),
+    (IResNet, dict(depth=18,
+                   expansion=2), 'expansion=2', 'IResNet', r'\[None, 1\]'),
     (IResGroup, dict(expansion=2), 'expansion=2', 'IResGroup', r'\[None\]'),
-    (IResNet, dict(dcn=dict(type='DCN', fallback_on_stride=True),
-                   stage_with_dcn=(False, True, True, True)),
-     'fallback_on_stride=True', 'dcn', 'allowed: False'),
-    (IResNet, dict(dcn=dict(type='DCN'), conv_cfg=dict(type='ConvWS'),
-                   stage_with_dcn=(False, True, True, True)), 'conv_cfg',
-     'dcn', 'must be None'),
+    (IResNet,
+     dict(
+         dcn=dict(type='DCN', fallback_on_stride=True),
+         stage_with_dcn=(False, True, True, True)), 'fallback_on_stride=True',
+     'dcn', 'allowed: False'),
+    (IResNet,
+     dict(
+         dcn=dict(type='DCN'),
+         conv_cfg=dict(type='ConvWS'),
+         stage_with_dcn=(False, True, True, True)), 'conv_cfg', 'dcn',
+     'must be None'),
     (IResNet, dict(dcn=dict(type='DCN'), stage_with_dcn=(True, )),
      r'stage_with_dcn=\(True,\)', 'num_stages=4', 'one per stage'),
     (IResNet, dict(dcn='DCN'), "dcn='DCN'", 'conv config', 'type'),
-    (IResNet, dict(plugins=[dict(cfg=dict(type='ContextBlock', ratio=.25),
-                                 position='after_conv4')]),
-     "position='after_conv4'", 'allowed', 'after_conv3'),
-    (IResNet, dict(plugins=[dict(cfg=dict(type='ContextBlock', ratio=.25),
-                                 position='after_conv3', stages=(True, ))]),
-     r'stages=\(True,\)', 'num_stages=4', 'flags'),
+    (IResNet,
+     dict(plugins=[
+         dict(
+             cfg=dict(type='ContextBlock', ratio=.25), position='after_conv4')
+     ]), "position='after_conv4'", 'allowed', 'after_conv3'),
+    (IResNet,
+     dict(plugins=[
+         dict(
+             cfg=dict(type='ContextBlock', ratio=.25),
+             position='after_conv3',
+             stages=(True, ))
+     ]), r'stages=\(True,\)', 'num_stages=4', 'flags'),
     (IResNet, dict(plugins=dict(cfg=None)), 'plugins=', 'list', 'dicts'),
     (IResNet, dict(expansion=0), 'expansion=0', 'positive int', 'None'),
     (IResNet, dict(drop_path_rate=1.5), 'drop_path_rate=1.5', r'\[0, 1\)',
@@ -571,15 +636,18 @@ REFUSED = [
     (IResNet, dict(deep_stem='yes'), "deep_stem='yes'", 'True or False',
      'False'),
     (IResNet, dict(pretrained=5), 'pretrained=5', 'str', 'None'),
-    (IResNet, dict(pretrained='a.pth', init_cfg=dict(type='Pretrained',
-                                                     checkpoint='b.pth')),
+    (IResNet,
+     dict(
+         pretrained='a.pth',
+         init_cfg=dict(type='Pretrained', checkpoint='b.pth')),
      'init_cfg and pretrained', 'same time', 'init_cfg'),
 ]
 
 
-@pytest.mark.parametrize('cls,kwargs,argument,family,allowed', REFUSED,
-                         ids=[f'{c.__name__}-{i}'
-                              for i, (c, *_) in enumerate(REFUSED)])
+@pytest.mark.parametrize(
+    'cls,kwargs,argument,family,allowed',
+    REFUSED,
+    ids=[f'{c.__name__}-{i}' for i, (c, *_) in enumerate(REFUSED)])
 def test_refused_settings_name_argument_family_and_allowed(
         cls, kwargs, argument, family, allowed):
     with pytest.raises(ValueError) as err, torch.device('meta'):
@@ -592,15 +660,19 @@ def test_refused_settings_name_argument_family_and_allowed(
 def test_honoured_where_the_family_defines_it():
     with torch.device('meta'):
         for cls, kwargs in [
-                (IResNet, dict(variant='resstage', style='caffe',
-                               avg_down=True, deep_stem=True)),
-                (IResNet, dict(depth=18, style='caffe')),  # basic: same
-                (IResNet, dict(strides=(2, 2, 2, 1), dilations=(1, 1, 1, 2))),
-                (IResNet, dict(variant='resstage', strides=(1, 2, 2, 1))),
-                (RGSNet, dict(variant='d', style='caffe', avg_down=True)),
-                (MODELS.get('ResGroup'), dict(avg_down=True, style='caffe')),
-                (IResNetCIFAR, dict(variant='resnet', style='caffe')),
-                (IResNet, dict(depth=18, dcn=dict(type='DCN'))),  # no stage
+            (IResNet,
+             dict(
+                 variant='resstage',
+                 style='caffe',
+                 avg_down=True,
+                 deep_stem=True)),
+            (IResNet, dict(depth=18, style='caffe')),  # basic: same
+            (IResNet, dict(strides=(2, 2, 2, 1), dilations=(1, 1, 1, 2))),
+            (IResNet, dict(variant='resstage', strides=(1, 2, 2, 1))),
+            (RGSNet, dict(variant='d', style='caffe', avg_down=True)),
+            (MODELS.get('ResGroup'), dict(avg_down=True, style='caffe')),
+            (IResNetCIFAR, dict(variant='resnet', style='caffe')),
+            (IResNet, dict(depth=18, dcn=dict(type='DCN'))),  # no stage
         ]:
             cls(**kwargs)
 
@@ -621,8 +693,8 @@ def test_imagenet_weights_load_into_dcn_and_plugin_backbones(tmp_path):
     torch.save(plain.state_dict(), path)
     ext = extension_options('iresnet')
     ext['plugins'] = ext['plugins'][:1]
-    model = build_family('iresnet', **ext,
-                         init_cfg=dict(type='Pretrained', checkpoint=path))
+    model = build_family(
+        'iresnet', **ext, init_cfg=dict(type='Pretrained', checkpoint=path))
     model.init_weights()
     for key, value in plain.state_dict().items():
         assert torch.equal(model.state_dict()[key], value), key
@@ -631,8 +703,8 @@ def test_imagenet_weights_load_into_dcn_and_plugin_backbones(tmp_path):
     full = randomize(build_family('iresnet', **ext), seed=5)
     path = tmp_path / 'full.pth'
     torch.save(full.state_dict(), path)
-    again = build_family('iresnet', **ext,
-                         init_cfg=dict(type='Pretrained', checkpoint=path))
+    again = build_family(
+        'iresnet', **ext, init_cfg=dict(type='Pretrained', checkpoint=path))
     again.init_weights()
     for key, value in full.state_dict().items():
         assert torch.equal(again.state_dict()[key], value), key
@@ -641,24 +713,36 @@ def test_imagenet_weights_load_into_dcn_and_plugin_backbones(tmp_path):
     path = tmp_path / 'broken.pth'
     torch.save(broken, path)
     with pytest.raises(ValueError, match='layer2.0.conv1.weight'):
-        build_family('iresnet', **ext, init_cfg=dict(
-            type='Pretrained', checkpoint=path)).init_weights()
+        build_family(
+            'iresnet',
+            **ext,
+            init_cfg=dict(type='Pretrained', checkpoint=path)).init_weights()
 
 
 def test_mmdet_dcn_checkpoint_loads_through_init_cfg(tmp_path):
     from mmdet.models.backbones import ResNet
-    kwargs = dict(depth=50, dcn=dict(type='DCN', deform_groups=1,
-                                     fallback_on_stride=False),
-                  stage_with_dcn=(False, True, True, True),
-                  plugins=[dict(cfg=dict(type='ContextBlock', ratio=1. / 4),
-                                stages=(False, True, True, True),
-                                position='after_conv3')])
+    kwargs = dict(
+        depth=50,
+        dcn=dict(type='DCN', deform_groups=1, fallback_on_stride=False),
+        stage_with_dcn=(False, True, True, True),
+        plugins=[
+            dict(
+                cfg=dict(type='ContextBlock', ratio=1. / 4),
+                stages=(False, True, True, True),
+                position='after_conv3')
+        ])
     ref = randomize(ResNet(**copy.deepcopy(kwargs)))
     path = tmp_path / 'r50_dcn_gcb.pth'
-    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in
-                                ref.state_dict().items()}), path)
-    ours = IResNet(variant='resnet', **kwargs, init_cfg=dict(
-        type='Pretrained', checkpoint=str(path), prefix='backbone.'))
+    torch.save(
+        dict(state_dict={
+            f'backbone.{k}': v
+            for k, v in ref.state_dict().items()
+        }), path)
+    ours = IResNet(
+        variant='resnet',
+        **kwargs,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=str(path), prefix='backbone.'))
     ours.init_weights()
     x = torch.randn(1, 3, 96, 96)
     ref.eval()  # mmdet's train() returns None
@@ -675,10 +759,18 @@ def test_each_library_name_follows_its_library():
         det = DET.build(dict(type='IResNet', depth=50))
         cls = CLS.build(dict(type='IResNet', depth=50))
         root = MODELS.build(dict(type='IResNet', depth=50))
-        det_v1d = DET.build(dict(type='IResNet', variant='resnet',
-                                 deep_stem=True, avg_down=True))
-        cls_v1d = CLS.build(dict(type='IResNet', variant='resnet',
-                                 deep_stem=True, avg_down=True))
+        det_v1d = DET.build(
+            dict(
+                type='IResNet',
+                variant='resnet',
+                deep_stem=True,
+                avg_down=True))
+        cls_v1d = CLS.build(
+            dict(
+                type='IResNet',
+                variant='resnet',
+                deep_stem=True,
+                avg_down=True))
     # outputs: mmdet's ResNet all stages, MMPretrain's the last one
     assert det.out_indices == (0, 1, 2, 3) and cls.out_indices == (3, )
     # BN in eval mode while training: mmdet True, MMPretrain False
@@ -690,17 +782,21 @@ def test_each_library_name_follows_its_library():
         assert issubclass(cls_, IResNet) and cls_.__name__ == 'IResNet'
     # layouts of the deep stem and of a stride-1 ResNet-D shortcut
     det_keys, cls_keys = set(det_v1d.state_dict()), set(cls_v1d.state_dict())
-    assert {'stem.0.weight', 'stem.1.weight', 'stem.3.weight',
-            'layer1.0.downsample.1.weight'} <= det_keys
-    assert {'stem.0.conv.weight', 'stem.0.bn.weight',
-            'layer1.0.downsample.0.weight'} <= cls_keys
+    assert {
+        'stem.0.weight', 'stem.1.weight', 'stem.3.weight',
+        'layer1.0.downsample.1.weight'
+    } <= det_keys
+    assert {
+        'stem.0.conv.weight', 'stem.0.bn.weight',
+        'layer1.0.downsample.0.weight'
+    } <= cls_keys
     assert 'layer2.0.downsample.1.weight' in cls_keys  # strided: pool first
 
 
 def test_library_classes_pickle():
     from mmdet.registry import MODELS as DET
-    model = DET.build(dict(type='IResGroup', depth=50, base_channels=8,
-                           groups=8))
+    model = DET.build(
+        dict(type='IResGroup', depth=50, base_channels=8, groups=8))
     buffer = io.BytesIO()
     torch.save(model, buffer)
     buffer.seek(0)
@@ -747,19 +843,29 @@ def make_coco_with_masks(root, num_images=4, size=96, seed=0):
             x0, y0 = rng.integers(0, size - 48, 2)
             box = [int(x0), int(y0), int(x0 + w), int(y0 + h)]
             label = int(rng.integers(1, 3))
-            draw.rectangle(box, fill=(255, 0, 0) if label == 1 else
-                           (0, 0, 255))
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=i + 1, category_id=label,
-                bbox=[box[0], box[1], int(w), int(h)], area=int(w * h),
-                iscrowd=0, segmentation=[[box[0], box[1], box[2], box[1],
-                                          box[2], box[3], box[0], box[3]]]))
+            draw.rectangle(
+                box, fill=(255, 0, 0) if label == 1 else (0, 0, 255))
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=i + 1,
+                    category_id=label,
+                    bbox=[box[0], box[1], int(w),
+                          int(h)],
+                    area=int(w * h),
+                    iscrowd=0,
+                    segmentation=[[
+                        box[0], box[1], box[2], box[1], box[2], box[3], box[0],
+                        box[3]
+                    ]]))
         name = f'{i:04d}.png'
         img.save(root / 'train' / name)
-        images.append(dict(id=i + 1, file_name=name, width=size,
-                           height=size))
-    ann = dict(images=images, annotations=annotations,
-               categories=[dict(id=1, name='red'), dict(id=2, name='blue')])
+        images.append(dict(id=i + 1, file_name=name, width=size, height=size))
+    ann = dict(
+        images=images,
+        annotations=annotations,
+        categories=[dict(id=1, name='red'),
+                    dict(id=2, name='blue')])
     (root / 'annotations').mkdir()
     (root / 'annotations' / 'train.json').write_text(json.dumps(ann))
     return root
@@ -775,8 +881,7 @@ model = dict(backbone=dict(type='IResNet', init_cfg=None))
     ('mmdet::dcn/faster-rcnn_r50-dconv-c3-c5_fpn_1x_coco.py', False),
     ('mmdet::gcnet/mask-rcnn_r50-gcb-r4-c3-c5_fpn_1x_coco.py', True),
 ])
-def test_mmdet_config_trains_with_only_the_type_changed(base, masks,
-                                                        tmp_path):
+def test_mmdet_config_trains_with_only_the_type_changed(base, masks, tmp_path):
     from mmengine.config import Config
     from mmengine.runner import Runner
     data = make_coco_with_masks(tmp_path / 'coco')
@@ -794,15 +899,19 @@ def test_mmdet_config_trains_with_only_the_type_changed(base, masks,
         dict(type='PackDetInputs')
     ]
     cfg.train_dataloader = dict(
-        batch_size=2, num_workers=0, persistent_workers=False,
+        batch_size=2,
+        num_workers=0,
+        persistent_workers=False,
         sampler=dict(type='DefaultSampler', shuffle=False),
         batch_sampler=dict(type='AspectRatioBatchSampler'),
-        dataset=dict(type='CocoDataset', data_root=str(data) + '/',
-                     ann_file='annotations/train.json',
-                     data_prefix=dict(img='train/'),
-                     metainfo=dict(classes=('red', 'blue')),
-                     filter_cfg=dict(filter_empty_gt=True),
-                     pipeline=pipeline))
+        dataset=dict(
+            type='CocoDataset',
+            data_root=str(data) + '/',
+            ann_file='annotations/train.json',
+            data_prefix=dict(img='train/'),
+            metainfo=dict(classes=('red', 'blue')),
+            filter_cfg=dict(filter_empty_gt=True),
+            pipeline=pipeline))
     for key in ('val_dataloader', 'val_evaluator', 'val_cfg',
                 'test_dataloader', 'test_evaluator', 'test_cfg'):
         cfg[key] = None
@@ -820,15 +929,17 @@ def test_mmdet_config_trains_with_only_the_type_changed(base, masks,
     assert type(model).__name__ == 'IResNet' and model.library == 'mmdet'
     assert model.variant == 'iresnet' and model.norm_eval
     if masks:
-        assert any(n.endswith('context_block') for n, _ in
-                   model.named_modules())
+        assert any(
+            n.endswith('context_block') for n, _ in model.named_modules())
     else:
         assert any(b.with_dcn for b in model.blocks())
     before = {k: v.clone() for k, v in model.state_dict().items()}
     runner.train()
     assert runner.iter == 2
-    changed = [k for k, v in model.state_dict().items()
-               if not torch.equal(v, before[k])]
+    changed = [
+        k for k, v in model.state_dict().items()
+        if not torch.equal(v, before[k])
+    ]
     assert any('conv_offset' in k or 'context_block' in k for k in changed)
     assert all(torch.isfinite(p).all() for p in model.parameters())
 

@@ -34,13 +34,13 @@ def test_mmcv_nms_cpu():
 @pytest.mark.parametrize('aligned', [True, False])
 def test_mmcv_roi_align_cpu(aligned):
     from mmcv.ops import RoIAlign
+
     # f(y, x) = x + 10 y is linear, so bilinear sampling is exact.
     ys, xs = torch.meshgrid(torch.arange(6.), torch.arange(6.), indexing='ij')
     feat = (xs + 10 * ys)[None, None].repeat(1, 2, 1, 1)
     feat[:, 1] *= 2
     rois = torch.tensor([[0., 1., 1., 5., 5.]])  # batch idx, x1, y1, x2, y2
-    op = RoIAlign((2, 2), spatial_scale=1.0, sampling_ratio=2,
-                  aligned=aligned)
+    op = RoIAlign((2, 2), spatial_scale=1.0, sampling_ratio=2, aligned=aligned)
     out = op(feat, rois)
     assert out.shape == (1, 2, 2, 2)
     off = 0.5 if aligned else 0.0  # aligned: pixel centres at integer + .5
@@ -78,14 +78,18 @@ def test_mim_cli():
     mim = Path(sys.executable).parent / 'mim'
     if not mim.exists():
         pytest.skip(f'no {mim} (not set up by tools/setup_env.sh)')
-    out = subprocess.run([str(mim), '--version'], capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run([str(mim), '--version'],
+                         capture_output=True,
+                         text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stderr
 
 
 def test_env_info_runs(repo_root):
     out = subprocess.run([sys.executable, 'tools/env_info.py'],
-                         cwd=repo_root, capture_output=True, text=True,
+                         cwd=repo_root,
+                         capture_output=True,
+                         text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert 'mmcv ops    compiled' in out.stdout

@@ -17,8 +17,11 @@ MAX_SUBJECT = 72
 
 
 def run(*cmd):
-    return subprocess.run([sys.executable, '-m', *cmd], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, '-m', *cmd],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
 
 
 @pytest.mark.parametrize('tool', [
@@ -30,15 +33,19 @@ def test_lint(tool):
     proc = run(*tool, *TARGETS)
     assert proc.returncode == 0, (
         f'{tool[0]} found problems (fix them, or run the formatter: '
-        f'isort {" ".join(TARGETS)}; yapf -i -r -p {" ".join(TARGETS)}):\n'
-        + (proc.stdout + proc.stderr)[-6000:])
+        f'isort {" ".join(TARGETS)}; yapf -i -r -p {" ".join(TARGETS)}):\n' +
+        (proc.stdout + proc.stderr)[-6000:])
 
 
 def test_commit_subjects():
     git = subprocess.run(['git', 'log', '--format=%h %s', f'{RULE_SINCE}^..'],
-                         cwd=REPO, capture_output=True, text=True)
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True)
     if git.returncode:
         pytest.skip(f'no git history here ({git.stderr.strip()})')
-    long = [line for line in git.stdout.splitlines()
-            if len(line.split(' ', 1)[1]) > MAX_SUBJECT]
+    long = [
+        line for line in git.stdout.splitlines()
+        if len(line.split(' ', 1)[1]) > MAX_SUBJECT
+    ]
     assert git.stdout.strip() and not long, long

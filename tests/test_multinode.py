@@ -47,16 +47,23 @@ class DumpRankWeightsHook(Hook):
 
 def launch_two_nodes(script, args, port, tmp_path, name):
     """Start ``script`` as node 0 and node 1; both must exit 0."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-               NNODES='2', MASTER_ADDR='127.0.0.1', PORT=str(port),
-               PYTHONPATH=f'{tmp_path}{os.pathsep}'
-               f'{os.environ.get("PYTHONPATH", "")}')
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PYTHON=sys.executable,
+        NNODES='2',
+        MASTER_ADDR='127.0.0.1',
+        PORT=str(port),
+        PYTHONPATH=f'{tmp_path}{os.pathsep}'
+        f'{os.environ.get("PYTHONPATH", "")}')
     procs = []
     for rank in (0, 1):
         log = open(tmp_path / f'{name}_node{rank}.log', 'w')
         procs.append((subprocess.Popen(
-            ['bash', str(TOOLS / script), *map(str, args(rank))], cwd=REPO,
-            env=dict(env, NODE_RANK=str(rank)), stdout=log,
+            ['bash', str(TOOLS / script), *map(str, args(rank))],
+            cwd=REPO,
+            env=dict(env, NODE_RANK=str(rank)),
+            stdout=log,
             stderr=subprocess.STDOUT), log))
     for proc, log in procs:
         try:
@@ -79,21 +86,26 @@ def two_node_run(tmp_path_factory):
     make_digits(data)
     (tmp / 'dump_rank_weights.py').write_text(DUMP_HOOK)
     config = tmp / 'digits_two_nodes.py'
-    config.write_text(textwrap.dedent(f'''\
+    config.write_text(
+        textwrap.dedent(f'''\
         _base_ = '{DIGITS_CONFIG}'
         custom_imports = dict(
             imports=['mmiresnet', 'dump_rank_weights'],
             allow_failed_imports=False)
         custom_hooks = [dict(type='DumpRankWeightsHook', out_dir='{tmp}')]
         '''))
-    options = [f'{loader}.num_workers=0' for loader in (
-        'train_dataloader', 'val_dataloader', 'test_dataloader')] + [
-        f'{loader}.dataset.data_root={data}' for loader in (
-            'train_dataloader', 'val_dataloader', 'test_dataloader')] + [
+    options = [
+        f'{loader}.num_workers=0'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ] + [
+        f'{loader}.dataset.data_root={data}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ] + [
         'train_dataloader.dataset.indices=256',
         'val_dataloader.dataset.indices=64',
         'test_dataloader.dataset.indices=64',
-        f'train_cfg.max_epochs={EPOCHS}', f'param_scheduler.1.end={EPOCHS}',
+        f'train_cfg.max_epochs={EPOCHS}',
+        f'param_scheduler.1.end={EPOCHS}',
         f'param_scheduler.1.T_max={EPOCHS - 1}',
     ]
     launch_two_nodes(
@@ -114,8 +126,8 @@ def test_two_nodes_train_to_identical_weights(two_node_run):
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
     # the checkpoint that node 0 saved holds the same weights
-    saved = torch.load(tmp / 'work0' / f'epoch_{EPOCHS}.pth',
-                       weights_only=True)['state_dict']
+    saved = torch.load(
+        tmp / 'work0' / f'epoch_{EPOCHS}.pth', weights_only=True)['state_dict']
     assert all(torch.equal(saved[k], rank0[k]) for k in rank0)
 
 
@@ -126,12 +138,14 @@ def test_two_nodes_test(two_node_run):
         'dist_test.sh', lambda rank: [
             config, tmp / 'work0' / f'epoch_{EPOCHS}.pth', '1', '--work-dir',
             tmp / f'test{rank}', *(['--out', out, '--out-item', 'metrics']
-                                  if rank == 0 else []),
-            '--cfg-options', *options
+                                   if rank == 0 else []
+                                   ), '--cfg-options', *options
         ], 29562, tmp, 'test')
     metrics = mmengine.load(out)
     scalars = next((tmp / 'work0').glob('*/vis_data/scalars.json'))
-    last = [line for line in scalars.read_text().splitlines()
-            if 'accuracy/top1' in line][-1]
+    last = [
+        line for line in scalars.read_text().splitlines()
+        if 'accuracy/top1' in line
+    ][-1]
     assert metrics['accuracy/top1'] == pytest.approx(
         json.loads(last)['accuracy/top1'])

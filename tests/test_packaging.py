@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from official_iresnet import OfficialBottleneck, OfficialNet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,8 +39,12 @@ def shipped_source_files():
 
 
 def run(cmd, cwd, env=None, timeout=600, check=True):
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([str(c) for c in cmd],
+                          cwd=cwd,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
     if check:
         assert proc.returncode == 0, (
             f'{" ".join(map(str, cmd))} failed ({proc.returncode}):\n'
@@ -56,8 +59,10 @@ def wheel(tmp_path_factory):
     env = dict(os.environ, PIP_NO_BUILD_ISOLATION='1')
     run([sys.executable, 'setup.py', '-q', 'sdist', '-d', out], REPO, env)
     (sdist, ) = out.glob('mmiresnet-*.tar.gz')
-    run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
-         '--no-build-isolation', '-w', out, sdist], out, env)
+    run([
+        sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+        '--no-build-isolation', '-w', out, sdist
+    ], out, env)
     (whl, ) = out.glob('mmiresnet-*.whl')
     return sdist, whl
 
@@ -68,16 +73,20 @@ def installed(wheel, tmp_path_factory):
     venv = tmp_path_factory.mktemp('venv')
     run([sys.executable, '-m', 'venv', '--without-pip', venv], REPO)
     python = venv / 'bin' / 'python'
-    purelib = Path(run([python, '-c', 'import sysconfig; print('
-                        'sysconfig.get_paths()["purelib"])'], venv)
-                   .stdout.strip())
-    run([sys.executable, '-m', 'pip', '--python', python, 'install', '-q',
-         '--no-deps', wheel[1]], venv)
+    purelib = Path(
+        run([
+            python, '-c', 'import sysconfig; print('
+            'sysconfig.get_paths()["purelib"])'
+        ], venv).stdout.strip())
+    run([
+        sys.executable, '-m', 'pip', '--python', python, 'install', '-q',
+        '--no-deps', wheel[1]
+    ], venv)
     # torch, mmcv, mmdet, ...: this environment's packages, after the
     # venv's own (a plain path entry: its .pth files, among them the
     # editable install of this checkout, are not processed).
-    (purelib / 'zz-host-site.pth').write_text(
-        sysconfig.get_paths()['purelib'] + '\n')
+    (purelib /
+     'zz-host-site.pth').write_text(sysconfig.get_paths()['purelib'] + '\n')
     work = tmp_path_factory.mktemp('user_project')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env.update(OMP_NUM_THREADS='1', TORCH_HOME=str(work / 'torch_home'))
@@ -91,8 +100,10 @@ def test_sdist_and_wheel_ship_every_config_tool_and_the_index(wheel):
         in_sdist = {n.split('/', 1)[1] for n in tar.getnames() if '/' in n}
     with zipfile.ZipFile(whl) as z:
         names = set(z.namelist())
-    in_wheel = {n[len('mmiresnet/.mim/'):] for n in names
-                if n.startswith('mmiresnet/.mim/')}
+    in_wheel = {
+        n[len('mmiresnet/.mim/'):]
+        for n in names if n.startswith('mmiresnet/.mim/')
+    }
     expected = shipped_source_files()
     assert expected - in_sdist == set()
     assert expected - in_wheel == set()
@@ -109,21 +120,26 @@ def test_missing_file_fails_the_shipping_check(wheel, tmp_path):
     """The check above is not vacuous: drop one config, it fails."""
     _, whl = wheel
     with zipfile.ZipFile(whl) as z:
-        names = {n[len('mmiresnet/.mim/'):] for n in z.namelist()
-                 if n.startswith('mmiresnet/.mim/')}
-    config = sorted(n for n in names if n.startswith('configs/')
-                    and n.endswith('.py'))[0]
+        names = {
+            n[len('mmiresnet/.mim/'):]
+            for n in z.namelist() if n.startswith('mmiresnet/.mim/')
+        }
+    config = sorted(
+        n for n in names if n.startswith('configs/') and n.endswith('.py'))[0]
     assert shipped_source_files() - (names - {config}) == {config}
 
 
 def python_in(installed, code, timeout=600):
     python, work, env = installed
-    return run([python, '-c', textwrap.dedent(code)], work, env,
+    return run([python, '-c', textwrap.dedent(code)],
+               work,
+               env,
                timeout=timeout)
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(installed):
-    out = python_in(installed, """
+    out = python_in(
+        installed, """
         import mmiresnet, os
         from mmiresnet import model_zoo
         print(mmiresnet.__file__)
@@ -191,11 +207,13 @@ def test_downstream_config_inherits_by_package_name(installed):
     a process that imports nothing of mmiresnet (as ``mim train mmdet``
     runs mmdet's script: the base is resolved before custom_imports)."""
     python, work, env = installed
-    (work / 'my_ssd.py').write_text(textwrap.dedent("""
+    (work / 'my_ssd.py').write_text(
+        textwrap.dedent("""
         _base_ = 'mmiresnet::ssd/ssd300_iresnet50_coco.py'
         model = dict(bbox_head=dict(num_classes=3))
     """))
-    out = python_in(installed, """
+    out = python_in(
+        installed, """
         import sys
         from mmengine.config import Config
         cfg = Config.fromfile('my_ssd.py')
@@ -211,19 +229,24 @@ def test_mim_train_mmiresnet_runs_our_train_script(installed):
     in the package, runs our tools/train.py, which runs MMPretrain's."""
     python, work, env = installed
     data = work / 'digits'
-    python_in(installed, f"""
+    python_in(
+        installed, f"""
         from mmiresnet.datasets.digits import make_digits
         make_digits({str(data)!r})
     """)
-    opts = [f'{loader}.dataset.data_root={data}'
-            for loader in ('train_dataloader', 'val_dataloader',
-                           'test_dataloader')]
-    opts += ['train_dataloader.dataset.indices=32',
-             'val_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
-             'train_dataloader.batch_size=16', 'val_dataloader.batch_size=16',
-             'param_scheduler=None']
-    proc = run([python, '-m', 'mim', 'train', 'mmiresnet',
-                'iresnet29_digits.py', '--work-dir', work / 'run',
-                '--cfg-options', *opts], work, env)
+    opts = [
+        f'{loader}.dataset.data_root={data}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    opts += [
+        'train_dataloader.dataset.indices=32',
+        'val_dataloader.dataset.indices=16', 'train_cfg.max_epochs=1',
+        'train_dataloader.batch_size=16', 'val_dataloader.batch_size=16',
+        'param_scheduler=None'
+    ]
+    proc = run([
+        python, '-m', 'mim', 'train', 'mmiresnet', 'iresnet29_digits.py',
+        '--work-dir', work / 'run', '--cfg-options', *opts
+    ], work, env)
     assert 'tools/train.py' in proc.stdout
     assert (work / 'run' / 'epoch_1.pth').is_file()

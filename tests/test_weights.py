@@ -438,8 +438,8 @@ def test_distributed_ranks_download_once(rank, official, server, monkeypatch):
 CONFIG_DIR = Path(__file__).resolve().parents[1] / 'configs'
 DET_CONFIGS = sorted(  # configs/<family>/<name>.py as '<family>/<name>.py'
     p.relative_to(CONFIG_DIR).as_posix() for p in CONFIG_DIR.glob('*/*.py')
-    if p.name.startswith(('ssd', 'faster-rcnn_'))
-    and p.parent.name != '_base_')
+    if p.name.startswith(('ssd',
+                          'faster-rcnn_')) and p.parent.name != '_base_')
 # Official-code net of an arch type: OfficialNet's ``group`` argument.
 OFFICIAL_GROUP = {
     'IResNet': None,

@@ -15,11 +15,9 @@ Example::
 """
 import argparse
 import os.path as osp
-import sys
 
 import mmiresnet  # noqa: F401  (weights-only allow-list for mmengine)
-from mmiresnet.checkpoint import (CheckpointMismatch,
-                                  backbone_cfg_from_arch,
+from mmiresnet.checkpoint import (CheckpointMismatch, backbone_cfg_from_arch,
                                   classifier_to_backbone, load_file,
                                   save_atomic)
 from mmiresnet.utils.preflight import fail
@@ -28,15 +26,20 @@ from mmiresnet.utils.preflight import fail
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='MMPretrain classifier checkpoint')
-    parser.add_argument('--arch', required=True,
-                        help='architecture name, e.g. iresnet50')
+    parser.add_argument(
+        '--arch', required=True, help='architecture name, e.g. iresnet50')
     parser.add_argument('--out', required=True, help='output path')
-    parser.add_argument('--num-stages', type=int, default=None,
-                        help='stages to keep (3: SSD300 trunk)')
-    parser.add_argument('--prefix', default='backbone.',
-                        help='key prefix of the backbone in the classifier')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite an existing output')
+    parser.add_argument(
+        '--num-stages',
+        type=int,
+        default=None,
+        help='stages to keep (3: SSD300 trunk)')
+    parser.add_argument(
+        '--prefix',
+        default='backbone.',
+        help='key prefix of the backbone in the classifier')
+    parser.add_argument(
+        '--force', action='store_true', help='overwrite an existing output')
     args = parser.parse_args(argv)
     try:
         if osp.exists(args.out) and not args.force:
@@ -45,12 +48,14 @@ def main(argv=None):
         cfg = backbone_cfg_from_arch(args.arch)
         if args.num_stages is not None:
             cfg['num_stages'] = args.num_stages
-        backbone = classifier_to_backbone(load_file(args.src), cfg,
-                                          prefix=args.prefix)
-        meta = dict(arch=args.arch, source=osp.basename(args.src),
-                    num_stages=args.num_stages)
-        save_atomic(dict(state_dict=backbone, meta=meta), args.out,
-                    force=args.force)
+        backbone = classifier_to_backbone(
+            load_file(args.src), cfg, prefix=args.prefix)
+        meta = dict(
+            arch=args.arch,
+            source=osp.basename(args.src),
+            num_stages=args.num_stages)
+        save_atomic(
+            dict(state_dict=backbone, meta=meta), args.out, force=args.force)
     except (CheckpointMismatch, ValueError, OSError) as err:
         fail(err)
     print(f'wrote backbone ({len(backbone)} tensors) to {args.out}')

@@ -76,8 +76,7 @@ def generate(root, cfg):
     """Write both splits under ``root``; return per-split statistics."""
     root = Path(root)
     images, labels = load_digits()
-    train_idx, val_idx = stratified_split(labels, cfg['val_frac'],
-                                          cfg['seed'])
+    train_idx, val_idx = stratified_split(labels, cfg['val_frac'], cfg['seed'])
     stats = {}
     for split, indices in (('train', train_idx), ('val', val_idx)):
         for name in CLASSES:
@@ -105,7 +104,10 @@ def check_options(val_frac, size):
         raise ValueError(f'--size must be >= 8 (got {size!r})')
 
 
-def make_digits(out=DIGITS_DATA_ROOT, force=False, val_frac=0.2, seed=0,
+def make_digits(out=DIGITS_DATA_ROOT,
+                force=False,
+                val_frac=0.2,
+                seed=0,
                 size=32):
     """Write the set to ``out`` unless it is already there.
 
@@ -134,8 +136,8 @@ def make_digits(out=DIGITS_DATA_ROOT, force=False, val_frac=0.2, seed=0,
         size=size,
         classes=list(CLASSES),
     )
-    return write_dataset(out, cfg, force, generate, classes=list(CLASSES),
-                         source=SOURCE)
+    return write_dataset(
+        out, cfg, force, generate, classes=list(CLASSES), source=SOURCE)
 
 
 def parse_args(argv):
@@ -143,16 +145,24 @@ def parse_args(argv):
         description='Write scikit-learn load_digits() as an MMPretrain '
         'CustomDataset folder (class-per-folder PNGs).',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--out', default=DIGITS_DATA_ROOT,
-                        help='output folder')
-    parser.add_argument('--val-frac', type=float, default=0.2,
-                        help='share of each class that goes to val')
+    parser.add_argument(
+        '--out', default=DIGITS_DATA_ROOT, help='output folder')
+    parser.add_argument(
+        '--val-frac',
+        type=float,
+        default=0.2,
+        help='share of each class that goes to val')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--size', type=int, default=32,
-                        help='output side in pixels (bicubic from 8x8)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing output folder that was '
-                        'generated with a different config')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=32,
+        help='output side in pixels (bicubic from 8x8)')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace an existing output folder that was '
+        'generated with a different config')
     args = parser.parse_args(argv)
     try:
         check_options(args.val_frac, args.size)
@@ -180,6 +190,6 @@ def main(argv=None):
     print(f'wrote {out} in {elapsed:.1f} s: {summary}; {len(CLASSES)} '
           f'classes, {args.size}x{args.size}x3 PNG')
     for split, s in stats.items():
-        print(f'  {split} per class: ' + ', '.join(
-            f'{k} {v}' for k, v in s['per_class'].items()))
+        print(f'  {split} per class: ' +
+              ', '.join(f'{k} {v}' for k, v in s['per_class'].items()))
     return 0

@@ -147,8 +147,8 @@ def atomic_output(out):
 
 def write_meta(folder, config, stats, **extra):
     meta = dict(config=config, stats=stats, **extra)
-    (Path(folder) / 'meta.json').write_text(
-        json.dumps(meta, indent=2, sort_keys=True) + '\n')
+    (Path(folder) / 'meta.json'
+     ).write_text(json.dumps(meta, indent=2, sort_keys=True) + '\n')
 
 
 def write_dataset(out, config, force, generate, **meta):

@@ -52,8 +52,7 @@ def hsv_to_rgb(h, s, v):
     i = int(h * 6.0) % 6
     f = h * 6.0 - int(h * 6.0)
     p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
-    rgb = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v),
-           (v, p, q)][i]
+    rgb = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i]
     return np.array(rgb, dtype=np.float32) * 255.0
 
 
@@ -105,8 +104,9 @@ def shape_outline(cls_name, radius, angle):
         radii = [radius * 1.15] * 3  # circumradius; similar visual area
     elif cls_name == 'star':
         angles = [angle + k * math.pi / 5 for k in range(10)]
-        radii = [radius * 1.15 if k % 2 == 0 else radius * 0.5
-                 for k in range(10)]
+        radii = [
+            radius * 1.15 if k % 2 == 0 else radius * 0.5 for k in range(10)
+        ]
     else:
         raise ValueError(cls_name)
     return [(r * math.cos(a), r * math.sin(a)) for r, a in zip(radii, angles)]
@@ -191,16 +191,16 @@ def render_image(rng, cfg):
             lo_y, hi_y = -ext[2], height - ext[3]
         cx = rng.uniform(lo_x, hi_x) if hi_x > lo_x else width / 2.0
         cy = rng.uniform(lo_y, hi_y) if hi_y > lo_y else height / 2.0
-        alpha, truncated = rasterise(CLASSES[label], cx, cy, radius, poly,
-                                     ext, height, width)
+        alpha, truncated = rasterise(CLASSES[label], cx, cy, radius, poly, ext,
+                                     height, width)
         colour = shape_colour(rng)
         # Soft lighting gradient across the shape (+-20% brightness).
         light_angle = rng.uniform(0, 2 * math.pi)
         strength = rng.uniform(0.0, 0.2)
         if alpha is None:
             continue
-        shapes.append((label, alpha, truncated, colour, light_angle,
-                       strength, cx, cy, radius))
+        shapes.append((label, alpha, truncated, colour, light_angle, strength,
+                       cx, cy, radius))
 
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     for (label, alpha, truncated, colour, light_angle, strength, cx, cy,
@@ -388,10 +388,10 @@ def generate(root, cfg):
             images=images,
             annotations=annotations,
             categories=categories)
-        (coco_dir / 'annotations' / f'instances_{split}.json').write_text(
-            json.dumps(coco, separators=(',', ':')) + '\n')
-        (voc_dir / 'ImageSets' / 'Main' / f'{voc_set}.txt').write_text(
-            ''.join(f'{stem}\n' for stem in ids))
+        (coco_dir / 'annotations' / f'instances_{split}.json'
+         ).write_text(json.dumps(coco, separators=(',', ':')) + '\n')
+        (voc_dir / 'ImageSets' / 'Main' / f'{voc_set}.txt').write_text(''.join(
+            f'{stem}\n' for stem in ids))
         all_stats[split] = stats
     return all_stats
 
@@ -405,12 +405,15 @@ def format_stats(stats):
             f'{s["truncated_objects"]} truncated, '
             f'{s["unannotated_occluded_or_tiny"]} shapes left unannotated '
             '(>70% occluded or <2 px)')
-        lines.append('    per class: ' + ', '.join(
-            f'{k} {v}' for k, v in s['objects_per_class'].items()))
-        lines.append('    COCO area buckets: ' + ', '.join(
-            f'{k} {v}' for k, v in s['coco_area_buckets'].items()))
-        lines.append('    sqrt(box area): ' + ', '.join(
-            f'{k} {v}' for k, v in s['box_side_histogram'].items()) +
+        lines.append('    per class: ' +
+                     ', '.join(f'{k} {v}'
+                               for k, v in s['objects_per_class'].items()))
+        lines.append('    COCO area buckets: ' +
+                     ', '.join(f'{k} {v}'
+                               for k, v in s['coco_area_buckets'].items()))
+        lines.append('    sqrt(box area): ' +
+                     ', '.join(f'{k} {v}'
+                               for k, v in s['box_side_histogram'].items()) +
                      f' (box sides {s["min_box_side"]}..'
                      f'{s["max_box_side"]} px)')
     return '\n'.join(lines)
@@ -492,8 +495,7 @@ def make_synthetic(out=SYNTHETIC_DATA_ROOT, force=False, **options):
         ValueError: an invalid option.
     """
     cfg = generation_config(**options)
-    return write_dataset(
-        out, cfg, force, generate, classes=list(CLASSES))
+    return write_dataset(out, cfg, force, generate, classes=list(CLASSES))
 
 
 def parse_args(argv):
@@ -502,32 +504,52 @@ def parse_args(argv):
         description='Generate the synthetic shapes detection dataset in COCO '
         'and VOC layouts (deterministic, numpy + Pillow only).',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--out', default=SYNTHETIC_DATA_ROOT,
-                        help='output folder')
-    parser.add_argument('--num-train', type=int, default=d['num_train'],
-                        help='training images (COCO train / VOC trainval)')
-    parser.add_argument('--num-val', type=int, default=d['num_val'],
-                        help='validation images (COCO val / VOC test)')
-    parser.add_argument('--size', type=int, default=d['size'],
-                        help='long image side in pixels (short side: '
-                        '70-100%% of it)')
+    parser.add_argument(
+        '--out', default=SYNTHETIC_DATA_ROOT, help='output folder')
+    parser.add_argument(
+        '--num-train',
+        type=int,
+        default=d['num_train'],
+        help='training images (COCO train / VOC trainval)')
+    parser.add_argument(
+        '--num-val',
+        type=int,
+        default=d['num_val'],
+        help='validation images (COCO val / VOC test)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=d['size'],
+        help='long image side in pixels (short side: '
+        '70-100%% of it)')
     parser.add_argument('--seed', type=int, default=d['seed'])
-    parser.add_argument('--max-objects', type=int, default=d['max_objects'],
-                        help='most shapes drawn per non-empty image')
-    parser.add_argument('--empty-frac', type=float, default=d['empty_frac'],
-                        help='share of images drawn without shapes')
-    parser.add_argument('--min-obj-size', type=float,
-                        default=d['min_obj_size'],
-                        help='smallest nominal shape size in pixels')
-    parser.add_argument('--max-obj-frac', type=float,
-                        default=d['max_obj_frac'],
-                        help='largest nominal shape size, as a share of '
-                        '--size')
-    parser.add_argument('--jpeg-quality', type=int,
-                        default=d['jpeg_quality'])
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing output folder that was '
-                        'generated with a different config')
+    parser.add_argument(
+        '--max-objects',
+        type=int,
+        default=d['max_objects'],
+        help='most shapes drawn per non-empty image')
+    parser.add_argument(
+        '--empty-frac',
+        type=float,
+        default=d['empty_frac'],
+        help='share of images drawn without shapes')
+    parser.add_argument(
+        '--min-obj-size',
+        type=float,
+        default=d['min_obj_size'],
+        help='smallest nominal shape size in pixels')
+    parser.add_argument(
+        '--max-obj-frac',
+        type=float,
+        default=d['max_obj_frac'],
+        help='largest nominal shape size, as a share of '
+        '--size')
+    parser.add_argument('--jpeg-quality', type=int, default=d['jpeg_quality'])
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='replace an existing output folder that was '
+        'generated with a different config')
     args = parser.parse_args(argv)
     try:
         check_options({k: getattr(args, k) for k in DEFAULTS})
@@ -543,7 +565,8 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         built, stats = make_synthetic(
-            out, args.force, **{k: getattr(args, k) for k in DEFAULTS})
+            out, args.force, **{k: getattr(args, k)
+                                for k in DEFAULTS})
     except OutputError as exc:  # refused or unwritable: nothing written
         print(f'error: {exc}', file=sys.stderr)
         return 2

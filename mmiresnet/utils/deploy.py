@@ -61,9 +61,10 @@ def max_relative_difference(outs, refs):
     refs = (refs, ) if torch.is_tensor(refs) else refs
     if len(outs) != len(refs) or not refs:
         raise ValueError(f'{len(outs)} outputs vs {len(refs)} references')
-    return max(float((o.detach().double() - r.detach().double()).abs().max()
-                     / r.detach().double().abs().max().clamp_min(1e-30))
-               for o, r in zip(outs, refs))
+    return max(
+        float((o.detach().double() - r.detach().double()).abs().max() /
+              r.detach().double().abs().max().clamp_min(1e-30))
+        for o, r in zip(outs, refs))
 
 
 def _check_inputs(inputs):
@@ -93,8 +94,8 @@ def export_program(model, inputs, dynamic_batch=True):
     _check_inputs(inputs)
     dynamic_shapes = _batch_dim(dynamic_batch, inputs)
     module = TensorForward(model).eval()
-    return torch.export.export(module, (inputs, ),
-                               dynamic_shapes=dynamic_shapes)
+    return torch.export.export(
+        module, (inputs, ), dynamic_shapes=dynamic_shapes)
 
 
 def export_onnx(model, inputs, path, dynamic_batch=True, force=False):
@@ -115,10 +116,14 @@ def export_onnx(model, inputs, path, dynamic_batch=True, force=False):
     module = TensorForward(model).eval()
 
     def write(tmp):
-        torch.onnx.export(module, (inputs, ), tmp, dynamo=True,
-                          input_names=['inputs'], external_data=False,
-                          dynamic_shapes=_batch_dim(dynamic_batch, inputs),
-                          verbose=False)
+        torch.onnx.export(
+            module, (inputs, ),
+            tmp,
+            dynamo=True,
+            input_names=['inputs'],
+            external_data=False,
+            dynamic_shapes=_batch_dim(dynamic_batch, inputs),
+            verbose=False)
 
     write_atomic(path, force, write, '.onnx')
     return path

@@ -81,15 +81,17 @@ def cached_base_files():
     parse = original.__func__
     cache = {}
 
-    def file2dict(filename, use_predefined_variables=True,
-                  use_environment_variables=True, lazy_import=None):
+    def file2dict(filename,
+                  use_predefined_variables=True,
+                  use_environment_variables=True,
+                  lazy_import=None):
         key = (osp.abspath(filename), use_predefined_variables,
                use_environment_variables, lazy_import)
         if key not in cache:
             try:
-                cache[key] = (True, parse(filename, use_predefined_variables,
-                                          use_environment_variables,
-                                          lazy_import))
+                cache[key] = (True,
+                              parse(filename, use_predefined_variables,
+                                    use_environment_variables, lazy_import))
             except Exception as exc:  # noqa: BLE001 (re-raised below)
                 cache[key] = (False, exc)
         ok, value = cache[key]
@@ -139,8 +141,8 @@ def _walk(libraries):
         warnings.simplefilter('ignore')
         for wheel in libraries:
             root = config_root(wheel)
-            for path in sorted(glob.glob(osp.join(root, '**', '*.py'),
-                                         recursive=True)):
+            for path in sorted(
+                    glob.glob(osp.join(root, '**', '*.py'), recursive=True)):
                 name = f'{wheel}::{osp.relpath(path, root)}'
                 try:
                     cfg = Config._file2dict(path)[0]
@@ -150,10 +152,11 @@ def _walk(libraries):
                 scope = cfg.get('default_scope') or wheel
                 for library, kind, backbone in _backbones(
                         cfg.get('model'), scope):
-                    kwargs = {k: _plain(v) for k, v in backbone.items()
-                              if k not in IGNORED_KEYS}
-                    key = (library, kind,
-                           json.dumps(kwargs, sort_keys=True))
+                    kwargs = {
+                        k: _plain(v)
+                        for k, v in backbone.items() if k not in IGNORED_KEYS
+                    }
+                    key = (library, kind, json.dumps(kwargs, sort_keys=True))
                     found.setdefault(key, []).append(name)
     settings = tuple(
         Setting(library, kind, json.loads(text), tuple(sorted(set(names))))
@@ -176,8 +179,9 @@ def reference_class(setting):
 def iresnet_kwargs(setting, **overrides):
     """Arguments of ``IResNet`` for ``setting``: the config's, plus what
     ResNetV1c / V1d imply (deep stem, average-pool shortcut)."""
-    return dict(copy.deepcopy(setting.kwargs), **TYPE_KWARGS[setting.type],
-                **overrides)
+    return dict(
+        copy.deepcopy(setting.kwargs), **TYPE_KWARGS[setting.type],
+        **overrides)
 
 
 def ours_class(setting, type_name='IResNet'):
@@ -210,7 +214,10 @@ def build_reference(setting, device='meta', **overrides):
         return reference_class(setting)(**kwargs)
 
 
-def build_ours(setting, type_name='IResNet', variant='resnet', device='meta',
+def build_ours(setting,
+               type_name='IResNet',
+               variant='resnet',
+               device='meta',
                **overrides):
     kwargs = iresnet_kwargs(setting, variant=variant, **overrides)
     with torch.device(device):
@@ -241,8 +248,9 @@ def census(settings):
         equal = 0
         for s in mine:
             ours, ref = build_ours(s), build_reference(s)
-            equal += (shapes(ours) == shapes(ref)
-                      and num_params(ours) == num_params(ref))
+            equal += (
+                shapes(ours) == shapes(ref)
+                and num_params(ours) == num_params(ref))
         rows[lib] = dict(settings=len(mine), equal=equal, families={})
         for type_name, variant in FAMILIES:
             refused = Counter()
@@ -251,8 +259,9 @@ def census(settings):
                     build_ours(s, type_name, variant)
                 except ValueError as exc:
                     refused[refusal(exc)] += 1
-            rows[lib]['families'][(type_name, variant)] = (
-                len(mine) - sum(refused.values()), refused)
+            rows[lib]['families'][(type_name,
+                                   variant)] = (len(mine) -
+                                                sum(refused.values()), refused)
     return rows
 
 
@@ -260,34 +269,40 @@ def format_report(settings, failed, rows):
     lines = [
         '| library | distinct ResNet settings | build with '
         "`variant='resnet'` and equal its ResNet (names, shapes, count) |",
-        '|---|---|---|']
+        '|---|---|---|'
+    ]
     for lib in LIBRARIES:
         row = rows[lib]
         lines.append(f'| {lib} | {row["settings"]} | {row["equal"]} |')
     lines += [
-        '', '| type, variant | ' + ' | '.join(
-            f'{lib}: build / refused' for lib in LIBRARIES) +
-        ' | refused settings |', '|---|' + '---|' * (len(LIBRARIES) + 1)]
+        '', '| type, variant | ' + ' | '.join(f'{lib}: build / refused'
+                                              for lib in LIBRARIES) +
+        ' | refused settings |', '|---|' + '---|' * (len(LIBRARIES) + 1)
+    ]
     for type_name, variant in FAMILIES:
         cells, reasons = [], Counter()
         for lib in LIBRARIES:
             built, refused = rows[lib]['families'][(type_name, variant)]
             cells.append(f'{built} / {sum(refused.values())}')
             reasons.update(refused)
-        why = ', '.join(f'`{r}` ({n})' for r, n in sorted(
-            reasons.items())) or '-'
+        why = ', '.join(f'`{r}` ({n})'
+                        for r, n in sorted(reasons.items())) or '-'
         lines.append(f'| `{type_name}`, `{variant}` | ' + ' | '.join(cells) +
                      f' | {why} |')
-    lines += ['', f'{sum(len(s.configs) for s in settings)} backbones in '
-              f'the configs; {len(failed)} configs do not load on their own '
-              '(skipped).']
+    lines += [
+        '', f'{sum(len(s.configs) for s in settings)} backbones in '
+        f'the configs; {len(failed)} configs do not load on their own '
+        '(skipped).'
+    ]
     return '\n'.join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--list', action='store_true',
-                        help='also list every setting and its first config')
+    parser.add_argument(
+        '--list',
+        action='store_true',
+        help='also list every setting and its first config')
     args = parser.parse_args(argv)
     settings, failed = enumerate_settings()
     if args.list:

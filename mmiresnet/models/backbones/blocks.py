@@ -82,21 +82,22 @@ class MaxPool2d(nn.MaxPool2d):
     """
 
     def _use_onednn(self, x):
-        return (not is_compiling()
-                and not torch.jit.is_tracing()
+        return (not is_compiling() and not torch.jit.is_tracing()
                 and not torch.is_grad_enabled() and type(x) is torch.Tensor
                 and x.device.type == 'cpu' and x.dtype == torch.float32
                 and x.dim() == 4 and x.numel() > 0 and x.is_contiguous()
-                and not self.return_indices
-                and self.dilation in (1, (1, 1))
+                and not self.return_indices and self.dilation in (1, (1, 1))
                 and torch.backends.mkldnn.is_available()
                 and torch.backends.mkldnn.enabled)
 
     def forward(self, x):
         if self._use_onednn(x):
-            return F.max_pool2d(x.to_mkldnn(), self.kernel_size, self.stride,
-                                self.padding,
-                                ceil_mode=self.ceil_mode).to_dense()
+            return F.max_pool2d(
+                x.to_mkldnn(),
+                self.kernel_size,
+                self.stride,
+                self.padding,
+                ceil_mode=self.ceil_mode).to_dense()
         return super().forward(x)
 
 
@@ -234,12 +235,21 @@ class ResidualBlock(BaseModule):
                                  f'{cout} output channels of conv{idx}')
             cfg = conv_cfg
             if dcn is not None and k == 3:
-                cfg = {k_: v for k_, v in dcn.items()
-                       if k_ != 'fallback_on_stride'}
+                cfg = {
+                    k_: v
+                    for k_, v in dcn.items() if k_ != 'fallback_on_stride'
+                }
             extra = dict(groups=g) if g != 1 else {}
             conv = build_conv_layer(
-                cfg, cin, cout, k, stride=s, padding=d * (k // 2),
-                dilation=d, bias=False, **extra)
+                cfg,
+                cin,
+                cout,
+                k,
+                stride=s,
+                padding=d * (k // 2),
+                dilation=d,
+                bias=False,
+                **extra)
             self.add_module(f'conv{idx}', conv)
             if idx < self.num_convs or norm_before_add:
                 self._add_norm(norm_cfg, cout, idx)
@@ -257,7 +267,8 @@ class ResidualBlock(BaseModule):
             idx = PLUGIN_POSITIONS.index(plugin['position']) + 1
             cfg = dict(plugin['cfg'])
             name, layer = build_plugin_layer(
-                cfg, in_channels=widths[idx - 1],
+                cfg,
+                in_channels=widths[idx - 1],
                 postfix=cfg.pop('postfix', ''))
             if hasattr(self, name):
                 raise ValueError(f'plugin name {name!r} is used twice in a '
@@ -277,13 +288,15 @@ class ResidualBlock(BaseModule):
     @property
     def last_norm(self):
         """The norm that ends the block (before or after the addition)."""
-        return self.norm(self.num_convs) if (
-            self.norm_before_add or self.norm_after_add) else None
+        return self.norm(self.num_convs) if (self.norm_before_add
+                                             or self.norm_after_add) else None
 
     def plugins(self):
         """The plugin modules of the block, in order of application."""
-        return [getattr(self, name) for idx in sorted(self.plugin_names)
-                for name in self.plugin_names[idx]]
+        return [
+            getattr(self, name) for idx in sorted(self.plugin_names)
+            for name in self.plugin_names[idx]
+        ]
 
     def _branch(self, x):
         out = x
@@ -337,8 +350,13 @@ class ResidualBlock(BaseModule):
         return self._forward(x)
 
 
-def build_shortcut(shortcut_type, in_channels, out_channels, stride,
-                   conv_cfg, norm_cfg, pool_slot_at_stride1=True):
+def build_shortcut(shortcut_type,
+                   in_channels,
+                   out_channels,
+                   stride,
+                   conv_cfg,
+                   norm_cfg,
+                   pool_slot_at_stride1=True):
     """Projection shortcut of a stage's first block, or None for identity.
 
     * ``'conv'``: ResNet option B, ``conv1x1(stride) -> norm`` (keys
@@ -363,16 +381,21 @@ def build_shortcut(shortcut_type, in_channels, out_channels, stride,
     if shortcut_type == 'conv' or (shortcut_type == 'avgpool' and stride == 1
                                    and not pool_slot_at_stride1):
         return nn.Sequential(
-            build_conv_layer(conv_cfg, in_channels, out_channels, 1,
-                             stride=stride, bias=False),
+            build_conv_layer(
+                conv_cfg,
+                in_channels,
+                out_channels,
+                1,
+                stride=stride,
+                bias=False),
             build_norm(norm_cfg, out_channels)[1])
     if stride == 1:
         pool = nn.Identity()
     elif shortcut_type == 'maxpool':
         pool = MaxPool2d(3, stride, 1)
     else:
-        pool = nn.AvgPool2d(stride, stride, ceil_mode=True,
-                            count_include_pad=False)
+        pool = nn.AvgPool2d(
+            stride, stride, ceil_mode=True, count_include_pad=False)
     if in_channels == out_channels and shortcut_type == 'maxpool':
         return pool
     return nn.Sequential(
@@ -381,7 +404,11 @@ def build_shortcut(shortcut_type, in_channels, out_channels, stride,
         build_norm(norm_cfg, out_channels)[1])
 
 
-def block_roles(style, index, num_blocks, projection, rgs=None,
+def block_roles(style,
+                index,
+                num_blocks,
+                projection,
+                rgs=None,
                 official_relu_shortcut=True):
     """Flags of block ``index`` of a stage of ``num_blocks`` blocks.
 
@@ -399,26 +426,43 @@ def block_roles(style, index, num_blocks, projection, rgs=None,
     if style == 'istage':
         if index == 0:
             return dict(relu_after_add=False)
-        flags = dict(pre_act='relu' if index == 1 else 'norm_relu',
-                     relu_on_shortcut=official_relu_shortcut,
-                     norm_before_add=False)
+        flags = dict(
+            pre_act='relu' if index == 1 else 'norm_relu',
+            relu_on_shortcut=official_relu_shortcut,
+            norm_before_add=False)
         if index == num_blocks - 1:
             return dict(flags, norm_after_add=True)
         return dict(flags, relu_after_add=False)
     if style == 'rgs':
         if projection:
             return dict()
-        return dict(rg_shortcut=rgs['shortcut'], inner_rg=rgs['inner'],
-                    relu_after_add=rgs['post_relu'])
+        return dict(
+            rg_shortcut=rgs['shortcut'],
+            inner_rg=rgs['inner'],
+            relu_after_add=rgs['post_relu'])
     raise ValueError(f'block style {style!r}; allowed: {BLOCK_STYLES}')
 
 
-def build_stage(num_blocks, in_channels, mid_channels, out_channels,
-                block_type, style, shortcut_type, stride=1, dilation=1,
-                groups=1, rgs=None, official_relu_shortcut=True,
-                conv_cfg=None, norm_cfg=dict(type='BN'), with_cp=False,
-                caffe_style=False, dcn=None, plugins=None,
-                drop_path_rates=None, pool_slot_at_stride1=True):
+def build_stage(num_blocks,
+                in_channels,
+                mid_channels,
+                out_channels,
+                block_type,
+                style,
+                shortcut_type,
+                stride=1,
+                dilation=1,
+                groups=1,
+                rgs=None,
+                official_relu_shortcut=True,
+                conv_cfg=None,
+                norm_cfg=dict(type='BN'),
+                with_cp=False,
+                caffe_style=False,
+                dcn=None,
+                plugins=None,
+                drop_path_rates=None,
+                pool_slot_at_stride1=True):
     """A stage: ``num_blocks`` blocks, the first one strided and projecting.
 
     ``caffe_style``, ``dcn`` and ``plugins`` (already selected for this
@@ -436,9 +480,9 @@ def build_stage(num_blocks, in_channels, mid_channels, out_channels,
     blocks = []
     for index in range(num_blocks):
         first = index == 0
-        downsample = build_shortcut(
-            shortcut_type, in_channels, out_channels, stride, conv_cfg,
-            norm_cfg, pool_slot_at_stride1) if first else None
+        downsample = build_shortcut(shortcut_type, in_channels, out_channels,
+                                    stride, conv_cfg, norm_cfg,
+                                    pool_slot_at_stride1) if first else None
         roles = block_roles(style, index, num_blocks, downsample is not None,
                             rgs, official_relu_shortcut)
         blocks.append(

@@ -122,8 +122,11 @@ class IResNet(BaseModule):
     default_variant = 'iresnet'
     # The official initialisation: Kaiming fan-out convs, norms to 1 / 0.
     default_init_cfg = [
-        dict(type='Kaiming', layer=['Conv2d'], mode='fan_out',
-             nonlinearity='relu'),
+        dict(
+            type='Kaiming',
+            layer=['Conv2d'],
+            mode='fan_out',
+            nonlinearity='relu'),
         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
     ]
     #: Output / 3x3-conv width of a block of each type (``expansion``).
@@ -191,8 +194,8 @@ class IResNet(BaseModule):
         self._check_resnet_options()
         first_stride = 2 if stem_type == 'imagenet' and not self.stem_pool \
             else 1
-        self.strides = self._per_stage(
-            'strides', strides, (first_stride, 2, 2, 2, 2, 2))
+        self.strides = self._per_stage('strides', strides,
+                                       (first_stride, 2, 2, 2, 2, 2))
         self._check_first_stride(strides)
         self.dilations = self._per_stage('dilations', dilations, (1, ) * 6)
         self.out_indices = self._check_out_indices(out_indices)
@@ -223,7 +226,10 @@ class IResNet(BaseModule):
         for i, num_blocks in enumerate(self.stage_blocks):
             mid, cout, groups = self.stage_widths(i)
             stage = build_stage(
-                num_blocks, cin, mid, cout,
+                num_blocks,
+                cin,
+                mid,
+                cout,
                 block_type=self.block_type,
                 stride=self.strides[i],
                 dilation=self.dilations[i],
@@ -263,11 +269,14 @@ class IResNet(BaseModule):
         module = sys.modules[cls.__module__]
         made = getattr(module, qualname, None)
         if made is None or made.__bases__ != (cls, ):
-            made = type(cls.__name__, (cls, ), dict(
-                library=library, __module__=cls.__module__,
-                __qualname__=qualname,
-                __doc__=f'{cls.__name__} with {library}\'s ResNet defaults '
-                f'(:meth:`IResNet.for_library`).'))
+            made = type(
+                cls.__name__, (cls, ),
+                dict(
+                    library=library,
+                    __module__=cls.__module__,
+                    __qualname__=qualname,
+                    __doc__=f'{cls.__name__} with {library}\'s ResNet '
+                    'defaults (:meth:`IResNet.for_library`).'))
             setattr(module, qualname, made)  # picklable by its qualname
         return made
 
@@ -313,9 +322,10 @@ class IResNet(BaseModule):
                 'strided 3x3 conv of the branch reads (and its weights were '
                 'trained so)', ['pytorch'])
         if self.deep_stem and self.stem_type != 'imagenet':
-            self._refuse('deep_stem', True, 'the deep stem replaces the '
-                         f'7x7/2 conv of the ImageNet stem, and stem_type='
-                         f'{self.stem_type!r} has a 3x3/1 one', [False])
+            self._refuse(
+                'deep_stem', True, 'the deep stem replaces the '
+                f'7x7/2 conv of the ImageNet stem, and stem_type='
+                f'{self.stem_type!r} has a 3x3/1 one', [False])
         if self.avg_down and improved_shortcut:
             self._refuse(
                 'avg_down', True, 'its improved projection shortcut already '
@@ -344,8 +354,9 @@ class IResNet(BaseModule):
             raise ValueError(f'expansion={expansion!r} must be a positive '
                              'int or None')
         if self.block_type == 'basic' and expansion != 1:
-            self._refuse('expansion', expansion, 'a basic block keeps its '
-                         'width (as MMPretrain\'s BasicBlock)', [None, 1])
+            self._refuse(
+                'expansion', expansion, 'a basic block keeps its '
+                'width (as MMPretrain\'s BasicBlock)', [None, 1])
         return expansion
 
     def _check_dcn(self, dcn, stage_with_dcn, conv_cfg):
@@ -363,9 +374,9 @@ class IResNet(BaseModule):
             raise ValueError(f'stage_with_dcn={stage_with_dcn!r} must hold '
                              f'{n} bools, one per stage (num_stages={n})')
         if self.block_type != 'bottleneck' and any(stage_with_dcn):
-            self._refuse('dcn', dict(dcn), f'{self.block_type} blocks have no '
-                         "DCN, as mmdet's BasicBlock (depths 18 and 34)",
-                         [None])
+            self._refuse(
+                'dcn', dict(dcn), f'{self.block_type} blocks have no '
+                "DCN, as mmdet's BasicBlock (depths 18 and 34)", [None])
         if conv_cfg is not None:
             raise ValueError(f'dcn={dict(dcn)!r} with conv_cfg={conv_cfg!r}: '
                              'conv_cfg must be None for DCN (as mmdet)')
@@ -398,16 +409,18 @@ class IResNet(BaseModule):
                     f'{self.num_stages} flags (num_stages={self.num_stages})')
             checked.append(dict(plugin))
         if checked and self.block_type != 'bottleneck':
-            self._refuse('plugins', plugins, f'{self.block_type} blocks take '
-                         "no plugins, as mmdet's BasicBlock (depths 18, 34)",
-                         [None])
+            self._refuse(
+                'plugins', plugins, f'{self.block_type} blocks take '
+                "no plugins, as mmdet's BasicBlock (depths 18, 34)", [None])
         return checked
 
     def stage_plugins(self, i):
         """The plugins of stage ``i`` (mmdet's ``make_stage_plugins``)."""
-        return [dict(cfg=p['cfg'], position=p['position'])
-                for p in self.plugins or ()
-                if p.get('stages') is None or p['stages'][i]]
+        return [
+            dict(cfg=p['cfg'], position=p['position'])
+            for p in self.plugins or ()
+            if p.get('stages') is None or p['stages'][i]
+        ]
 
     @staticmethod
     def _drop_path_rates(rate, num_blocks):
@@ -417,8 +430,10 @@ class IResNet(BaseModule):
                 or not 0 <= rate < 1:
             raise ValueError(f'drop_path_rate={rate!r} must be a number in '
                              '[0, 1)')
-        return [x.item() for x in torch.linspace(0, rate, num_blocks,
-                                                 device='cpu')]
+        return [
+            x.item()
+            for x in torch.linspace(0, rate, num_blocks, device='cpu')
+        ]
 
     def _resolve_arch(self, depth, stage_blocks, block_type):
         if stage_blocks is None:
@@ -455,9 +470,8 @@ class IResNet(BaseModule):
             out_indices = (n - 1, ) if self.library == 'mmpretrain' \
                 else tuple(range(n))
         out_indices = tuple(out_indices)
-        if not out_indices or any(
-                not isinstance(i, int) or not -n <= i < n
-                for i in out_indices):
+        if not out_indices or any(not isinstance(i, int) or not -n <= i < n
+                                  for i in out_indices):
             raise ValueError(f'out_indices={out_indices!r}: each index must '
                              f'be in [0, {n}) (num_stages={n}), or negative '
                              'from the end')
@@ -471,8 +485,8 @@ class IResNet(BaseModule):
     def block_settings(self, i):
         """``build_stage`` arguments of stage ``i`` set by the variant."""
         shortcut = 'avgpool' if self.avg_down else self.setting['shortcut']
-        return dict(style=self.setting['style'], shortcut_type=shortcut,
-                    rgs=None)
+        return dict(
+            style=self.setting['style'], shortcut_type=shortcut, rgs=None)
 
     def _make_stem(self, in_channels, stem_channels, conv_cfg, norm_cfg):
         if self.deep_stem:
@@ -480,13 +494,23 @@ class IResNet(BaseModule):
                                         norm_cfg)
         else:
             if self.stem_type == 'imagenet':
-                self.conv1 = build_conv_layer(conv_cfg, in_channels,
-                                              stem_channels, 7, stride=2,
-                                              padding=3, bias=False)
+                self.conv1 = build_conv_layer(
+                    conv_cfg,
+                    in_channels,
+                    stem_channels,
+                    7,
+                    stride=2,
+                    padding=3,
+                    bias=False)
             else:
-                self.conv1 = build_conv_layer(conv_cfg, in_channels,
-                                              stem_channels, 3, stride=1,
-                                              padding=1, bias=False)
+                self.conv1 = build_conv_layer(
+                    conv_cfg,
+                    in_channels,
+                    stem_channels,
+                    3,
+                    stride=1,
+                    padding=1,
+                    bias=False)
             self.norm1_name, norm1 = build_norm(
                 norm_cfg, stem_channels, postfix=1)
             self.add_module(self.norm1_name, norm1)
@@ -499,20 +523,28 @@ class IResNet(BaseModule):
         the library's ResNet (mmdet: ``stem.0``, ``stem.1``, ``stem.3``, ...;
         MMPretrain: ``stem.0.conv``, ``stem.0.bn``, ...)."""
         half = stem_channels // 2
-        specs = ((in_channels, half, 2), (half, half, 1),
-                 (half, stem_channels, 1))
+        specs = ((in_channels, half, 2), (half, half, 1), (half, stem_channels,
+                                                           1))
         if self.library == 'mmpretrain':
             return nn.Sequential(*[
-                ConvModule(cin, cout, 3, stride=s, padding=1,
-                           conv_cfg=conv_cfg, norm_cfg=norm_cfg, inplace=True)
-                for cin, cout, s in specs])
+                ConvModule(
+                    cin,
+                    cout,
+                    3,
+                    stride=s,
+                    padding=1,
+                    conv_cfg=conv_cfg,
+                    norm_cfg=norm_cfg,
+                    inplace=True) for cin, cout, s in specs
+            ])
         layers = []
         for cin, cout, s in specs:
             layers += [
-                build_conv_layer(conv_cfg, cin, cout, 3, stride=s, padding=1,
-                                 bias=False),
+                build_conv_layer(
+                    conv_cfg, cin, cout, 3, stride=s, padding=1, bias=False),
                 build_norm(norm_cfg, cout)[1],
-                nn.ReLU(inplace=True)]
+                nn.ReLU(inplace=True)
+            ]
         return nn.Sequential(*layers)
 
     @property
@@ -534,9 +566,10 @@ class IResNet(BaseModule):
                 conv = getattr(block, f'conv{idx}')
                 if hasattr(conv, 'conv_offset'):
                     prefixes.append(f'{name}.conv{idx}.conv_offset.')
-            prefixes += [f'{name}.{p}.'
-                         for names in block.plugin_names.values()
-                         for p in names]
+            prefixes += [
+                f'{name}.{p}.' for names in block.plugin_names.values()
+                for p in names
+            ]
         return tuple(prefixes)
 
     # -- OpenMMLab behaviour ----------------------------------------------
@@ -556,8 +589,11 @@ class IResNet(BaseModule):
     def init_weights(self):
         cfg = self.init_cfg
         if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            load_pretrained(self, cfg['checkpoint'], cfg.get('prefix'),
-                            optional=self.optional_pretrained_keys())
+            load_pretrained(
+                self,
+                cfg['checkpoint'],
+                cfg.get('prefix'),
+                optional=self.optional_pretrained_keys())
             self._is_init = True
             return
         super().init_weights()
@@ -565,11 +601,11 @@ class IResNet(BaseModule):
         # init (zero offsets, zero-init non-local output) apply it after the
         # backbone-wide Kaiming init.
         for block in self.blocks():
-            for m in [getattr(block, f'conv{i}')
-                      for i in range(1, block.num_convs + 1)
-                      ] + block.plugins():
-                if not isinstance(m, nn.Conv2d) and hasattr(m,
-                                                            'init_weights'):
+            for m in [
+                    getattr(block, f'conv{i}')
+                    for i in range(1, block.num_convs + 1)
+            ] + block.plugins():
+                if not isinstance(m, nn.Conv2d) and hasattr(m, 'init_weights'):
                     m.init_weights()
         if self.zero_init_residual:
             for block in self.blocks():
@@ -683,16 +719,23 @@ class IResNetCIFAR(IResNet):
     variants = {k: IResNet.variants[k] for k in ('iresnet', 'resnet')}
     paper_depths = tuple(CIFAR_DEPTHS)
 
-    def __init__(self, depth=164, stem_type='cifar', base_channels=16,
-                 out_indices=(2, ), **kwargs):
-        super().__init__(depth=depth, stem_type=stem_type,
-                         base_channels=base_channels, out_indices=out_indices,
-                         **kwargs)
+    def __init__(self,
+                 depth=164,
+                 stem_type='cifar',
+                 base_channels=16,
+                 out_indices=(2, ),
+                 **kwargs):
+        super().__init__(
+            depth=depth,
+            stem_type=stem_type,
+            base_channels=base_channels,
+            out_indices=out_indices,
+            **kwargs)
 
     def _resolve_arch(self, depth, stage_blocks, block_type):
         if stage_blocks is None:
-            if not (isinstance(depth, int) and depth >= 11
-                    and (depth - 2) % 3 == 0 and (depth - 2) // 3 >= 6):
+            if not (isinstance(depth, int) and depth >= 11 and
+                    (depth - 2) % 3 == 0 and (depth - 2) // 3 >= 6):
                 raise ValueError(
                     f'depth={depth!r} is not a CIFAR bottleneck depth; '
                     'allowed: 3n + 2 with n >= 6 bottlenecks (and iResNet '
@@ -726,10 +769,12 @@ class RGSNet(IResNet):
         'd': dict(shortcut='rg', inner=True),
         'res': dict(shortcut='rg+identity', inner=True),
     }
-    variants = dict({
-        k: dict(stem_pool=True, style='rgs', shortcut='conv')
-        for k in rgs_variants
-    }, resnet=IResNet.variants['resnet'])
+    variants = dict(
+        {
+            k: dict(stem_pool=True, style='rgs', shortcut='conv')
+            for k in rgs_variants
+        },
+        resnet=IResNet.variants['resnet'])
     default_variant = 'b'
     widen_factors = (0.25, 0.5, 1, 2)
 

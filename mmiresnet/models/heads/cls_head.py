@@ -58,8 +58,8 @@ class IResNetClsHead(ClsHead):
         self.fc = nn.Linear(in_channels, num_classes)
 
     def pre_logits(
-        self, feats: Union[torch.Tensor, Sequence[torch.Tensor]]
-    ) -> torch.Tensor:
+            self, feats: Union[torch.Tensor,
+                               Sequence[torch.Tensor]]) -> torch.Tensor:
         """Pooled features ``(N, in_channels)`` of the last input."""
         x = feats if isinstance(feats, torch.Tensor) else feats[-1]
         if x.dim() == 4:
@@ -77,8 +77,8 @@ class IResNetClsHead(ClsHead):
         return x
 
     def forward(
-        self, feats: Union[torch.Tensor, Tuple[torch.Tensor]]
-    ) -> torch.Tensor:
+            self, feats: Union[torch.Tensor,
+                               Tuple[torch.Tensor]]) -> torch.Tensor:
         """Class scores ``(N, num_classes)``."""
         x = self.pre_logits(feats)
         if self.dropout is not None:

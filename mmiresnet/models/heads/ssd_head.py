@@ -13,8 +13,7 @@ import torch.nn.functional as F
 from mmdet.models.dense_heads import SSDHead
 from mmdet.models.dense_heads.anchor_head import AnchorHead
 from mmdet.models.losses import smooth_l1_loss
-from mmdet.models.task_modules.assigners import (BboxOverlaps2D,
-                                                 MaxIoUAssigner)
+from mmdet.models.task_modules.assigners import BboxOverlaps2D, MaxIoUAssigner
 from mmdet.models.task_modules.prior_generators import anchor_inside_flags
 from mmdet.models.task_modules.samplers import PseudoSampler
 from mmdet.structures.bbox import cat_boxes, get_box_tensor
@@ -59,10 +58,10 @@ def iou_matrix(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-6) -> Tensor:
         eps (float): Lower bound of the union, as in ``bbox_overlaps``.
     """
     # contiguous coordinate planes keep the broadcast ops vectorised
-    x1, y1, x2, y2 = (c[..., :, None]
-                      for c in boxes1.movedim(-1, 0).contiguous())
-    u1, v1, u2, v2 = (c[..., None, :]
-                      for c in boxes2.movedim(-1, 0).contiguous())
+    x1, y1, x2, y2 = (
+        c[..., :, None] for c in boxes1.movedim(-1, 0).contiguous())
+    u1, v1, u2, v2 = (
+        c[..., None, :] for c in boxes2.movedim(-1, 0).contiguous())
     area1 = (x2 - x1) * (y2 - y1)
     area2 = (u2 - u1) * (v2 - v1)
     overlap = torch.minimum(x2, u2)
@@ -215,17 +214,19 @@ class IRSSDHead(SSDHead):
         """
         assigner = self.assigner
         ignore = batch_gt_instances_ignore
-        if not (assigner.ignore_iof_thr > 0 and ignore is not None and any(
-                ig is not None and len(ig) > 0 for ig in ignore)):
+        if not (assigner.ignore_iof_thr > 0 and ignore is not None
+                and any(ig is not None and len(ig) > 0 for ig in ignore)):
             return None
         anchors = anchors.expand(num_imgs, -1, -1)
         boxes, valid = _pad_instances([
-            get_box_tensor(ig.bboxes).to(anchors) if ig is not None else
-            anchors.new_zeros((0, 4)) for ig in ignore
+            get_box_tensor(ig.bboxes).to(anchors)
+            if ig is not None else anchors.new_zeros((0, 4)) for ig in ignore
         ], anchors.device)
         calc = assigner.iou_calculator
-        step = max(1, _block_elements(anchors.device) //
-                   (anchors.size(1) * boxes.size(1)))
+        step = max(
+            1,
+            _block_elements(anchors.device) //
+            (anchors.size(1) * boxes.size(1)))
         ign_max = []
         for i in range(0, num_imgs, step):  # blocks of images
             img_boxes, img_valid = boxes[i:i + step], valid[i:i + step]
@@ -328,14 +329,12 @@ class IRSSDHead(SSDHead):
                                      0).amax(dim=1).long()
             else:
                 forced = torch.zeros_like(assigned).scatter_reduce_(
-                    1, gt_argmax, torch.where(gt_ok, gt_ids, 0),
-                    reduce='amax')
+                    1, gt_argmax, torch.where(gt_ok, gt_ids, 0), reduce='amax')
             assigned = torch.where(forced > 0, forced, assigned)
         return assigned
 
     def _batched_assign(self, anchors: Tensor, inside: Tensor,
-                        all_inside: bool, gt_boxes: Tensor,
-                        counts: List[int],
+                        all_inside: bool, gt_boxes: Tensor, counts: List[int],
                         batch_gt_instances_ignore: OptInstanceList) -> Tensor:
         """``MaxIoUAssigner.assign`` for the whole batch.
 
@@ -368,8 +367,8 @@ class IRSSDHead(SSDHead):
             if fast_iou:
                 overlaps = iou_matrix(boxes, img_anchors)
             else:
-                overlaps = calc(
-                    boxes, img_anchors.expand(boxes.size(0), -1, -1))
+                overlaps = calc(boxes,
+                                img_anchors.expand(boxes.size(0), -1, -1))
             if ignored is not None:
                 overlaps.masked_fill_(ignored[images][:, None, :], -1.)
             gt_valid = rows < gt_boxes.size(0)
@@ -416,8 +415,8 @@ class IRSSDHead(SSDHead):
                         reduction='none').view(-1, num)
                     for i in range(0, num_imgs, step)
                 ]
-                columns.append(parts[0] if len(parts) == 1 else torch.
-                               cat(parts))
+                columns.append(parts[0] if len(parts) ==
+                               1 else torch.cat(parts))
                 start += num
         return torch.cat(columns, 1)
 
@@ -439,8 +438,8 @@ class IRSSDHead(SSDHead):
             # a level without selected anchors still gets a (zero) gradient
             local = anchor_idx[start:start + count] - first
             level = pred.reshape(pred.size(0), num_base, width, -1)
-            rows.append(level[img_idx[start:start + count], local % num_base,
-                              :, local // num_base])
+            rows.append(level[img_idx[start:start + count],
+                              local % num_base, :, local // num_base])
             start += count
             first += pred[0].numel() // width
         return torch.cat(rows)
@@ -527,22 +526,23 @@ class IRSSDHead(SSDHead):
         level_counts = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
 
         sel_scores = self._gather_selected(cls_scores, anchor_idx, img_idx,
-                                           level_counts,
-                                           self.cls_out_channels)
+                                           level_counts, self.cls_out_channels)
         sel_labels = labels[img_idx, anchor_idx]
         sel_cls = F.cross_entropy(
             sel_scores, sel_labels,
             reduction='none') * label_weights[img_idx, anchor_idx]
-        loss_cls = sel_cls.new_zeros(num_imgs).index_add(
-            0, img_idx, sel_cls) / avg_factor
+        loss_cls = sel_cls.new_zeros(num_imgs).index_add(0, img_idx,
+                                                         sel_cls) / avg_factor
 
         sel_preds = self._gather_selected(bbox_preds, anchor_idx, img_idx,
                                           level_counts, 4)
         sel_pos = pos[img_idx, anchor_idx]
         sel_anchors = anchors[0][anchor_idx] if anchors.size(0) == 1 else \
             anchors[img_idx, anchor_idx]
-        sel_gts = torch.cat([gt_boxes, gt_boxes.new_zeros(1, 4)])[torch.where(
-            sel_pos, matched[img_idx, anchor_idx], gt_boxes.size(0))]
+        sel_gts = torch.cat([gt_boxes, gt_boxes.new_zeros(1, 4)
+                             ])[torch.where(sel_pos, matched[img_idx,
+                                                             anchor_idx],
+                                            gt_boxes.size(0))]
         if self.reg_decoded_bbox:
             sel_preds = self.bbox_coder.decode(sel_anchors, sel_preds)
             targets = sel_gts
@@ -556,8 +556,8 @@ class IRSSDHead(SSDHead):
             beta=self.train_cfg['smoothl1_beta'],
             reduction='none').sum(dim=1)
         loss_bbox = loss_bbox.new_zeros(num_imgs).index_add(
-            0, img_idx,
-            loss_bbox) / (avg_factor + torch.finfo(torch.float32).eps)
+            0, img_idx, loss_bbox) / (
+                avg_factor + torch.finfo(torch.float32).eps)
 
         return dict(
             loss_cls=list(loss_cls[:, None].unbind(0)),
