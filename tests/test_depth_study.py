@@ -22,7 +22,7 @@ DOC_PNG = osp.join(ROOT, 'docs', 'depth_study.png')
 DOC_SEEDS = [
     osp.join(ROOT, 'docs', 'depth_study_seeds', name)
     for name in ('seed1.json', 'seed2.json', 'seed1_164.json',
-                 'seed2_164.json')
+                 'seed2_164.json', 'seed1_1001.json')
 ]
 TINY = ('--iters', '4', '--batch', '8', '--size', '8', '--smooth', '2',
         '--final-window', '2', '--warmup-iters', '2', '--holdout', '50',
@@ -189,6 +189,7 @@ def test_docs_spread_is_the_committed_seeds():
     table = proc.stdout.strip()
     assert '| 56 | ResNet-56 | 0, 1, 2 |' in table
     assert '| 56 | iResNet-56 | 0, 1, 2 |' in table
+    assert '| 1001 | ResNet-1001 | 0, 1 |' in table
     assert table in open(DOC).read()
 
 
