@@ -20,7 +20,7 @@ import mmiresnet  # noqa: F401  (weights-only allow-list for mmengine)
 from mmiresnet.checkpoint import (CheckpointMismatch, backbone_cfg_from_arch,
                                   classifier_to_backbone, load_file,
                                   save_atomic)
-from mmiresnet.utils.preflight import fail
+from mmiresnet.checks import fail
 
 
 def main(argv=None):

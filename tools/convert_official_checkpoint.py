@@ -29,7 +29,7 @@ import os.path as osp
 from mmiresnet.checkpoint import (CheckpointMismatch, backbone_cfg_from_arch,
                                   classifier_to_backbone, load_file,
                                   official_to_classifier, save_atomic)
-from mmiresnet.utils.preflight import fail
+from mmiresnet.checks import fail
 
 
 def parse_args(argv=None):

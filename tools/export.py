@@ -149,8 +149,8 @@ def main(argv=None):
                    'batch)')
     if args.input_size and min(args.input_size) < 1:
         fail_early('--input-size must be >= 1')
+    from mmiresnet.checks import fail
     from mmiresnet.utils.launch import UsageError, config_scope
-    from mmiresnet.utils.preflight import fail
     try:
         scope, cfg = config_scope(args.config)
     except UsageError as err:

@@ -104,7 +104,7 @@ def scaled_boxes(ann, size):
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmiresnet.utils.preflight import fail
+    from mmiresnet.checks import fail
     if not 0 < args.iou <= 1:
         fail(f'--iou must be in (0, 1], got {args.iou}')
     if args.size is not None and args.size < 1:
