@@ -88,13 +88,13 @@ setup(
     install_requires=[
         'torch>=2.1',
         'torchvision>=0.16',
-        'numpy>=1.24',
-        'mmengine>=0.10.3,<1.0',
-        'mmcv>=2.0.0,<2.2.0',  # mmdet 3.3's own bound
-        'mmdet>=3.2.0,<3.4.0',
+        'numpy>=1.26',
+        'mmengine>=0.10.7,<1.0',
+        'mmcv>=2.1.0,<2.2.0',  # mmdet 3.3's own bound
+        'mmdet>=3.3.0,<3.4.0',
         'mmpretrain>=1.2.0,<1.3.0',
         'setuptools<82',  # mmengine and openmim import pkg_resources
-        'gdown>=4.7',  # official weights on Google Drive (iresnet://)
+        'gdown>=6.5',  # official weights on Google Drive (iresnet://)
     ],
     extras_require={
         'tests': [

@@ -116,6 +116,30 @@ def test_sdist_and_wheel_ship_every_config_tool_and_the_index(wheel):
         assert {f'{rel}/README.md', f'{rel}/metafile.yml'} <= in_wheel
 
 
+def test_docs_range_table_is_the_wheels_requirements(wheel):
+    """docs/packaging.md's ranges are the wheel's Requires-Dist."""
+    from email.parser import Parser
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    with zipfile.ZipFile(wheel[1]) as z:
+        (meta, ) = [n for n in z.namelist() if n.endswith('/METADATA')]
+        fields = Parser().parsestr(z.read(meta).decode())
+    required = {}
+    for line in fields.get_all('Requires-Dist'):
+        req = Requirement(line)
+        if req.marker is None:  # not an extra
+            required[req.name] = req.specifier
+    doc = (REPO / 'docs' / 'packaging.md').read_text()
+    rows = doc.split('| package | range (setup.py) |', 1)[1]
+    rows = rows.split('\n\n', 1)[0].splitlines()[2:]
+    documented = {
+        cells[1].strip(): SpecifierSet(cells[2].split('`')[1])
+        for cells in (row.split('|') for row in rows)
+    }
+    assert documented == required
+
+
 def test_missing_file_fails_the_shipping_check(wheel, tmp_path):
     """The check above is not vacuous: drop one config, it fails."""
     _, whl = wheel
